@@ -1,0 +1,48 @@
+# replicasd — see README.md. `make help` lists the targets.
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+GO        ?= go
+BIN_DIR   := bin
+CERTS_DIR ?= certs
+PKG       := github.com/replicasd/replicasd
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+REVISION  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+LDFLAGS   := -s -w -X $(PKG)/src/version.Version=$(VERSION) -X $(PKG)/src/version.Revision=$(REVISION)
+# Pinned tool versions, fetched through the Go module proxy.
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-14s %s\n", $$1, $$2}'
+
+.PHONY: build
+build: ## build bin/replicasd
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN_DIR)/replicasd ./src/cmd/replicasd
+
+.PHONY: unit
+unit: ## unit tests, with the race detector
+	$(GO) test -race -count=1 ./src/...
+
+.PHONY: test
+test: unit ## every suite: unit, integration, e2e
+
+.PHONY: lint
+lint: ## formatting, vet, static analysis
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+.PHONY: certs
+certs: build ## development certificates under certs/
+	$(BIN_DIR)/replicasd certs --out $(CERTS_DIR) --force --client admin:sre --client viewer:viewers
+
+.PHONY: run
+run: build ## build, make certificates and run the server against KUBECONFIG
+	scripts/run.sh
+
+.PHONY: clean
+clean: ## remove build outputs
+	rm -rf $(BIN_DIR)

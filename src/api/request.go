@@ -1,0 +1,305 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gorilla/mux"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
+// maxBodyBytes is the contract's limit for a PUT body (4 KiB).
+const maxBodyBytes = 4 << 10
+
+// Query parameters.
+const (
+	paramNamespace          = "namespace"
+	paramLabelSelector      = "labelSelector"
+	paramMinResourceVersion = "minResourceVersion"
+)
+
+// query parses the query string strictly: a malformed one is a 400 rather
+// than silently dropped pairs (url.URL.Query's behaviour). The common case,
+// no query at all, costs nothing.
+func query(r *http.Request) (url.Values, error) {
+	if r.URL.RawQuery == "" {
+		return nil, nil
+	}
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, badRequest("invalid query string: %v", err)
+	}
+	return q, nil
+}
+
+// queryParam returns the single value of key ("" when absent); a repeated
+// key is ambiguous and refused.
+func queryParam(q url.Values, key string) (string, error) {
+	vs := q[key]
+	switch len(vs) {
+	case 0:
+		return "", nil
+	case 1:
+		return vs[0], nil
+	default:
+		return "", badRequest("query parameter %s is given %d times; give it once", key, len(vs))
+	}
+}
+
+// namespaceFor resolves the namespace of a request: the path's {namespace},
+// else ?namespace=, else fallback. A ?namespace= that contradicts the path
+// is refused rather than silently ignored.
+func namespaceFor(r *http.Request, q url.Values, fallback string) (string, error) {
+	qns, err := queryParam(q, paramNamespace)
+	if err != nil {
+		return "", err
+	}
+	if ns, ok := mux.Vars(r)["namespace"]; ok {
+		if qns != "" && qns != ns {
+			return "", badRequest("namespace %q in the path and ?namespace=%s disagree", ns, qns)
+		}
+		return ns, validateLabel("namespace", ns)
+	}
+	if qns == "" {
+		return fallback, nil
+	}
+	return qns, validateLabel("namespace", qns)
+}
+
+// target resolves and validates the namespace and name of a single-deployment
+// request.
+func (s *server) target(r *http.Request, q url.Values) (namespace, name string, err error) {
+	namespace, err = namespaceFor(r, q, s.defaultNS)
+	if err != nil {
+		return "", "", err
+	}
+	name = mux.Vars(r)["name"]
+	if err := validateLabel("name", name); err != nil {
+		return "", "", err
+	}
+	return namespace, name, nil
+}
+
+// validateLabel checks that value is a DNS-1123 label. The hand-written check
+// is the fast path for the common valid case; the apimachinery function is
+// the authority and supplies the message.
+func validateLabel(what, value string) error {
+	if isDNS1123Label(value) {
+		return nil
+	}
+	msgs := validation.IsDNS1123Label(value)
+	if len(msgs) == 0 { // cannot happen while both agree; trust apimachinery
+		return nil
+	}
+	return badRequest("invalid %s %q: %s", what, value, strings.Join(msgs, "; "))
+}
+
+// isDNS1123Label mirrors validation.IsDNS1123Label without a regexp:
+// 1 to 63 of [a-z0-9-], starting and ending with [a-z0-9].
+func isDNS1123Label(s string) bool {
+	if len(s) == 0 || len(s) > validation.DNS1123LabelMaxLength {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		alnum := (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+		if !alnum && (c != '-' || i == 0 || i == len(s)-1) {
+			return false
+		}
+	}
+	return true
+}
+
+// labelSelector parses ?labelSelector= with Kubernetes' syntax; absent means
+// everything.
+func labelSelector(q url.Values) (labels.Selector, error) {
+	raw, err := queryParam(q, paramLabelSelector)
+	if err != nil {
+		return nil, err
+	}
+	if raw == "" {
+		return labels.Everything(), nil
+	}
+	sel, err := labels.Parse(raw)
+	if err != nil {
+		return nil, badRequest("invalid labelSelector %q: %v", raw, err)
+	}
+	return sel, nil
+}
+
+// minResourceVersion returns ?minResourceVersion=, tolerating the quotes of
+// an ETag pasted as it is.
+func minResourceVersion(q url.Values) (string, error) {
+	rv, err := queryParam(q, paramMinResourceVersion)
+	if err != nil {
+		return "", err
+	}
+	return trimQuotes(rv), nil
+}
+
+func trimQuotes(s string) string {
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		return s[1 : len(s)-1]
+	}
+	return s
+}
+
+// checkContentType requires application/json (parameters allowed, charset
+// only utf-8) on a PUT; anything else, or none, is 415.
+func checkContentType(r *http.Request) error {
+	ct := r.Header.Get("Content-Type")
+	unsupported := func(detail string) error {
+		return &requestError{status: http.StatusUnsupportedMediaType, msg: "Content-Type must be application/json" + detail}
+	}
+	if ct == "" {
+		return unsupported(", and the request has none")
+	}
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return unsupported(": " + err.Error())
+	}
+	if mt != "application/json" {
+		return unsupported(", not " + mt)
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return unsupported(" with charset utf-8, not " + cs)
+	}
+	return nil
+}
+
+// parseIfMatch returns the resourceVersion an If-Match header requires, ""
+// when there is none or it is "*" (the deployment only has to exist, which
+// every write requires anyway).
+//
+// Accepted: one strong entity tag, "RV", or the bare RV (curl users forget
+// the quotes). Refused with 400: weak tags (W/"RV"): our ETags are strong and
+// If-Match compares strongly, so a weak tag could never match, and a 412
+// would send the client refetching in a loop; lists of tags; empty values.
+func parseIfMatch(h http.Header) (string, error) {
+	vs := h.Values("If-Match")
+	if len(vs) == 0 {
+		return "", nil
+	}
+	if len(vs) > 1 {
+		return "", badRequest("give one If-Match header, not %d", len(vs))
+	}
+	v := strings.TrimSpace(vs[0])
+	switch {
+	case v == "*":
+		return "", nil
+	case v == "":
+		return "", badRequest(`If-Match is empty; give "<resourceVersion>"`)
+	case strings.HasPrefix(v, "W/"):
+		return "", badRequest(`If-Match must be a strong entity tag "<resourceVersion>", not the weak %s`, v)
+	case v[0] == '"':
+		inner := v[1:]
+		if len(inner) < 2 || inner[len(inner)-1] != '"' || strings.ContainsAny(inner[:len(inner)-1], `", `) {
+			return "", badRequest(`If-Match must be one entity tag "<resourceVersion>", not %s`, v)
+		}
+		return inner[:len(inner)-1], nil
+	case strings.ContainsAny(v, `", `):
+		return "", badRequest(`If-Match must be one entity tag "<resourceVersion>", not %s`, v)
+	}
+	return v, nil
+}
+
+// readBody reads a PUT body of at most maxBodyBytes; more is 413.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, &requestError{
+				status: http.StatusRequestEntityTooLarge,
+				msg:    "request body is larger than " + strconv.Itoa(maxBodyBytes) + " bytes",
+			}
+		}
+		return nil, badRequest("reading the request body: %v", err)
+	}
+	return body, nil
+}
+
+// decodeReplicaCount parses a PUT body: exactly one JSON object whose only
+// key is "replicaCount" (matched case-sensitively, once), holding an integer
+// in [0, max], followed by nothing but whitespace.
+func decodeReplicaCount(body []byte, max int32) (int32, error) {
+	const example = `{"replicaCount": 3}`
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
+		return 0, badRequest("request body is empty; send a JSON object like %s", example)
+	}
+	if trimmed[0] != '{' {
+		return 0, badRequest("request body must be one JSON object like %s", example)
+	}
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	dec.UseNumber()
+	invalid := func(err error) error {
+		return badRequest("request body is not valid JSON: %v", err)
+	}
+	if _, err := dec.Token(); err != nil { // the '{' checked above
+		return 0, invalid(err)
+	}
+	var raw json.RawMessage
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return 0, invalid(err)
+		}
+		key, _ := tok.(string) // inside an object, More+Token yields a key
+		if key != "replicaCount" {
+			return 0, badRequest("unknown field %q in request body; the only field is replicaCount", key)
+		}
+		if raw != nil {
+			return 0, badRequest(`duplicate field "replicaCount" in request body`)
+		}
+		if err := dec.Decode(&raw); err != nil {
+			return 0, invalid(err)
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing '}'
+		return 0, invalid(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return 0, badRequest("request body must be one JSON object; found more data after it")
+	}
+	if raw == nil {
+		return 0, badRequest("replicaCount is missing from the request body; send %s", example)
+	}
+	return parseReplicaCount(raw, max)
+}
+
+// parseReplicaCount checks one JSON value: an integer literal (no fraction
+// or exponent, as Kubernetes' int32 fields) in [0, max].
+func parseReplicaCount(raw json.RawMessage, max int32) (int32, error) {
+	s := string(raw)
+	switch s[0] {
+	case '"':
+		return 0, badRequest("replicaCount must be an integer, not the string %s", s)
+	case 't', 'f':
+		return 0, badRequest("replicaCount must be an integer, not the boolean %s", s)
+	case 'n':
+		return 0, badRequest("replicaCount must be an integer, not null")
+	case '{', '[':
+		return 0, badRequest("replicaCount must be an integer, not an object or array")
+	}
+	if strings.ContainsAny(s, ".eE") {
+		return 0, badRequest("replicaCount must be an integer, not %s", s)
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	switch {
+	case err != nil && s[0] == '-', err == nil && n < 0:
+		return 0, badRequest("replicaCount must not be negative, got %s", s)
+	case err != nil, n > int64(max):
+		// ParseInt fails here only on overflow: the literal is valid JSON.
+		return 0, badRequest("replicaCount %s is above the maximum of %d (--max-replicas)", s, max)
+	}
+	return int32(n), nil
+}

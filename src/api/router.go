@@ -1,0 +1,114 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/gorilla/mux"
+)
+
+// Route names, one per endpoint, as given to mux (mux.CurrentRoute(r).GetName()).
+// Middleware such as authorization can key on them; metrics should label by
+// mux.CurrentRoute(r).GetPathTemplate() instead.
+const (
+	RouteListDeployments           = "listDeployments"
+	RouteListNamespacedDeployments = "listNamespacedDeployments"
+	RouteGetReplicas               = "getReplicas"
+	RouteGetNamespacedReplicas     = "getNamespacedReplicas"
+	RoutePutReplicas               = "putReplicas"
+	RoutePutNamespacedReplicas     = "putNamespacedReplicas"
+	RouteHealth                    = "health"
+)
+
+// MethodNotAllowedRoutePrefix starts the name of each path's catch-all route,
+// which answers 405 for methods the path does not serve; the rest of the name
+// is the path template. Middleware should let these routes through.
+const MethodNotAllowedRoutePrefix = "methodNotAllowed:"
+
+// Path templates of the endpoints.
+const (
+	PathDeployments           = "/api/v1/deployments"
+	PathNamespacedDeployments = "/api/v1/namespaces/{namespace}/deployments"
+	PathReplicas              = "/api/v1/deployments/{name}/replicas"
+	PathNamespacedReplicas    = "/api/v1/namespaces/{namespace}/deployments/{name}/replicas"
+	PathHealth                = "/api/v1/health"
+)
+
+// Route describes one endpoint.
+type Route struct {
+	Name   string // one of the Route* constants
+	Method string
+	Path   string // mux path template
+}
+
+// Routes returns every endpoint in registration order.
+func Routes() []Route {
+	return []Route{
+		{RouteListDeployments, http.MethodGet, PathDeployments},
+		{RouteListNamespacedDeployments, http.MethodGet, PathNamespacedDeployments},
+		{RouteGetReplicas, http.MethodGet, PathReplicas},
+		{RoutePutReplicas, http.MethodPut, PathReplicas},
+		{RouteGetNamespacedReplicas, http.MethodGet, PathNamespacedReplicas},
+		{RoutePutNamespacedReplicas, http.MethodPut, PathNamespacedReplicas},
+		{RouteHealth, http.MethodGet, PathHealth},
+	}
+}
+
+// router builds the mux router. Each path gets its method routes followed by
+// a catch-all route for the same path that answers 405 with that path's
+// Allow header: mux's own MethodNotAllowedHandler does not know which methods
+// a path serves.
+func (s *server) router() *mux.Router {
+	handlers := map[string]http.HandlerFunc{
+		RouteListDeployments:           s.listDeployments,
+		RouteListNamespacedDeployments: s.listDeployments,
+		RouteGetReplicas:               s.getReplicas,
+		RouteGetNamespacedReplicas:     s.getReplicas,
+		RoutePutReplicas:               s.putReplicas,
+		RoutePutNamespacedReplicas:     s.putReplicas,
+		RouteHealth:                    s.getHealth,
+	}
+
+	r := mux.NewRouter()
+	// Unclean paths ("//", "/./", "/../") are not ours: answer 404 instead of
+	// mux's default 301 redirect, which would turn a PUT into a GET for some
+	// clients. Matching uses the decoded path, so an encoded slash inside a
+	// name ("a%2Fb") becomes an extra segment and also gets 404; a trailing
+	// slash is likewise 404.
+	r.SkipClean(true)
+	r.NotFoundHandler = http.HandlerFunc(s.notFound)
+	r.MethodNotAllowedHandler = http.HandlerFunc(s.notFound) // unreachable: every path has a catch-all
+
+	var order []string
+	methods := map[string][]string{}
+	for _, rt := range Routes() {
+		if _, seen := methods[rt.Path]; !seen {
+			order = append(order, rt.Path)
+		}
+		methods[rt.Path] = append(methods[rt.Path], rt.Method)
+	}
+	for _, path := range order {
+		for _, rt := range Routes() {
+			if rt.Path == path {
+				r.Path(rt.Path).Methods(rt.Method).Name(rt.Name).HandlerFunc(handlers[rt.Name])
+			}
+		}
+		allow := strings.Join(methods[path], ", ")
+		r.Path(path).Name(MethodNotAllowedRoutePrefix + path).HandlerFunc(s.methodNotAllowed(allow))
+	}
+	return r
+}
+
+func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
+	s.writeError(w, r, &requestError{status: http.StatusNotFound, msg: "no such path: " + r.URL.Path})
+}
+
+func (s *server) methodNotAllowed(allow string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		s.writeError(w, r, &requestError{
+			status: http.StatusMethodNotAllowed,
+			msg:    "method " + r.Method + " is not allowed on this path; allowed: " + allow,
+		})
+	}
+}

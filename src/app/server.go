@@ -1,0 +1,190 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/errgroup"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/replicasd/replicasd/src/api"
+	"github.com/replicasd/replicasd/src/deployments"
+	"github.com/replicasd/replicasd/src/health"
+	"github.com/replicasd/replicasd/src/tlsconfig"
+)
+
+// HTTP server limits. The write timeout leaves room for a PUT's Kubernetes
+// calls plus its bounded read-your-writes wait.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 15 * time.Second
+	idleTimeout       = 120 * time.Second
+	maxHeaderBytes    = 16 << 10
+	writeTimeoutSlack = 20 * time.Second
+)
+
+// Server is one replicasd process, its listeners already bound.
+type Server struct {
+	cfg      *Config
+	log      *slog.Logger
+	reloader *tlsconfig.Reloader
+	cache    *deployments.Cache
+	checker  *health.Checker
+	registry *prometheus.Registry
+
+	apiListener net.Listener
+	opsListener net.Listener
+	apiServer   *http.Server
+	opsServer   *http.Server
+}
+
+// New builds the server from cfg and binds its listeners, so that a bad
+// certificate, a bad address or a port in use fails before anything runs.
+func New(cfg *Config) (*Server, error) {
+	client, err := kubernetes.NewForConfig(cfg.RESTConfig)
+	if err != nil {
+		return nil, fmt.Errorf("creating Kubernetes client: %w", err)
+	}
+	return NewWithClient(cfg, client)
+}
+
+// NewWithClient is New with a given Kubernetes client.
+func NewWithClient(cfg *Config, client kubernetes.Interface) (*Server, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, log: log, registry: prometheus.NewRegistry()}
+	s.registry.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+
+	var err error
+	if s.reloader, err = tlsconfig.New(cfg.TLS, log); err != nil {
+		return nil, fmt.Errorf("loading TLS files: %w", err)
+	}
+	s.cache, err = deployments.NewCache(client, deployments.CacheConfig{
+		Namespaces:  cfg.Namespaces,
+		SyncTimeout: cfg.CacheSyncTimeout,
+	}, log)
+	if err != nil {
+		return nil, err
+	}
+	scaler := deployments.NewScaler(client, s.cache, deployments.ScalerConfig{
+		ReadYourWritesTimeout: cfg.ReadYourWritesTimeout,
+	}, log)
+	s.checker = health.New(health.Options{
+		Probe:      health.APIServerProbe(client.Discovery().RESTClient()),
+		Synced:     s.cache.HasSynced,
+		WatchError: s.cache.WatchError,
+		Logger:     log,
+	})
+
+	handler := api.New(api.Options{
+		Store:                     s.cache,
+		Scaler:                    scaler,
+		Health:                    s.checker,
+		DefaultNamespace:          cfg.DefaultNamespace,
+		MaxReplicas:               cfg.MaxReplicas,
+		MinResourceVersionTimeout: cfg.MinResourceVersionTimeout,
+		Logger:                    log,
+	})
+	s.apiServer = &http.Server{
+		Handler:           tlsconfig.Middleware(handler),
+		TLSConfig:         s.reloader.TLSConfig(),
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      max(cfg.ReadYourWritesTimeout, cfg.MinResourceVersionTimeout) + writeTimeoutSlack,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		// Failed handshakes (bad client certificates) are routine noise
+		// from the network: keep them at debug.
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+
+	opsMux := http.NewServeMux()
+	s.checker.Register(opsMux)
+	opsMux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{Registry: s.registry}))
+	s.opsServer = &http.Server{
+		Handler:           opsMux,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+
+	if s.apiListener, err = net.Listen("tcp", cfg.ListenAddress); err != nil {
+		return nil, fmt.Errorf("listening on --listen-address: %w", err)
+	}
+	if s.opsListener, err = net.Listen("tcp", cfg.OpsAddress); err != nil {
+		_ = s.apiListener.Close()
+		return nil, fmt.Errorf("listening on --ops-address: %w", err)
+	}
+	return s, nil
+}
+
+// APIAddr is the bound address of the mTLS API.
+func (s *Server) APIAddr() net.Addr { return s.apiListener.Addr() }
+
+// OpsAddr is the bound address of the ops server.
+func (s *Server) OpsAddr() net.Addr { return s.opsListener.Addr() }
+
+// Registry is the server's private Prometheus registry.
+func (s *Server) Registry() *prometheus.Registry { return s.registry }
+
+// Run serves until ctx ends (a signal) or a part fails (the cache could not
+// sync in time). On the way out readiness goes false, in-flight requests
+// finish within ShutdownTimeout, and Run returns nil after a clean stop.
+func (s *Server) Run(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return s.reloader.Run(gctx) })
+	g.Go(func() error { s.checker.Run(gctx); return nil })
+	g.Go(func() error {
+		start := time.Now()
+		if err := s.cache.Start(gctx); err != nil {
+			return err
+		}
+		s.log.Info("deployment cache synced", "duration", time.Since(start).String())
+		return nil
+	})
+	g.Go(func() error {
+		s.log.Info("serving API", "address", s.APIAddr().String())
+		return ignoreClosed(s.apiServer.ServeTLS(s.apiListener, "", ""))
+	})
+	g.Go(func() error {
+		s.log.Info("serving probes and metrics", "address", s.OpsAddr().String())
+		return ignoreClosed(s.opsServer.Serve(s.opsListener))
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		s.checker.SetShuttingDown()
+		s.log.Info("shutting down", "timeout", s.cfg.ShutdownTimeout.String())
+		sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+		defer cancel()
+		return errors.Join(s.apiServer.Shutdown(sctx), s.opsServer.Shutdown(sctx))
+	})
+	err := g.Wait()
+	if err != nil {
+		return err
+	}
+	s.log.Info("stopped")
+	return nil
+}
+
+func ignoreClosed(err error) error {
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}

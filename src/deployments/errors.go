@@ -1,0 +1,82 @@
+package deployments
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Sentinel kinds of error. Producers wrap them in an *Error with a message for
+// people; the api package maps each kind to one HTTP status with errors.Is.
+var (
+	// ErrNotFound: the deployment does not exist, or its namespace is not
+	// watched by this server (404).
+	ErrNotFound = errors.New("not found")
+	// ErrPreconditionFailed: an If-Match resourceVersion is stale (412).
+	ErrPreconditionFailed = errors.New("precondition failed")
+	// ErrNotSynced: the informer cache has not synced yet (503 + Retry-After).
+	ErrNotSynced = errors.New("cache not synced")
+	// ErrResourceVersionTimeout: the cache did not reach a requested
+	// minResourceVersion within the bounded wait (504).
+	ErrResourceVersionTimeout = errors.New("resource version not reached")
+	// ErrInvalid: a caller-supplied value is malformed (400), for example a
+	// minResourceVersion that is not a resourceVersion.
+	ErrInvalid = errors.New("invalid")
+)
+
+// Error is an error with a message meant for API clients and a kind
+// (one of the sentinels above) for mapping to a status code.
+type Error struct {
+	Kind    error
+	Message string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// Unwrap lets errors.Is match the kind.
+func (e *Error) Unwrap() error { return e.Kind }
+
+// NotFound returns the error for a deployment that is absent from the cache
+// or lives in a namespace this server does not watch.
+func NotFound(namespace, name string) error {
+	return &Error{Kind: ErrNotFound, Message: fmt.Sprintf("deployment %q not found in namespace %q", name, namespace)}
+}
+
+// NamespaceNotWatched returns the error for a namespace outside --namespace.
+func NamespaceNotWatched(namespace string) error {
+	return &Error{Kind: ErrNotFound, Message: fmt.Sprintf("namespace %q is not watched by this server", namespace)}
+}
+
+// PreconditionFailed returns the error for a stale If-Match.
+func PreconditionFailed(namespace, name, want, have string) error {
+	return &Error{Kind: ErrPreconditionFailed, Message: fmt.Sprintf(
+		"deployment %q in namespace %q has resourceVersion %q, not %q from If-Match", name, namespace, have, want)}
+}
+
+// NotSynced returns the error served while the cache is still syncing.
+func NotSynced() error {
+	return &Error{Kind: ErrNotSynced, Message: "the deployment cache has not synced with the Kubernetes API yet"}
+}
+
+// ChangedSinceIfMatch returns the error for an If-Match that matched when it
+// was checked but lost the race to another writer before the update landed:
+// the version the client saw is gone, so the write must not be retried.
+func ChangedSinceIfMatch(namespace, name, want string) error {
+	return &Error{Kind: ErrPreconditionFailed, Message: fmt.Sprintf(
+		"deployment %q in namespace %q was modified after resourceVersion %q from If-Match", name, namespace, want)}
+}
+
+// InvalidResourceVersion returns the error for a resourceVersion supplied by
+// a caller (minResourceVersion, If-Match) that is not a non-negative integer.
+func InvalidResourceVersion(rv string) error {
+	return &Error{Kind: ErrInvalid, Message: fmt.Sprintf(
+		"resourceVersion %q is not valid: it must be a non-negative integer (the value of an ETag without quotes)", rv)}
+}
+
+// ResourceVersionTimeout returns the error for a wait that ended before the
+// cache reached resourceVersion want; have is what the cache had reached.
+func ResourceVersionTimeout(want string, have uint64, waited time.Duration) error {
+	return &Error{Kind: ErrResourceVersionTimeout, Message: fmt.Sprintf(
+		"the deployment cache did not reach resourceVersion %s within %s (it has reached %d)",
+		want, waited.Round(time.Millisecond), have)}
+}

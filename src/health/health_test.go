@@ -1,0 +1,102 @@
+package health
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestProbes(t *testing.T) {
+	down := errors.New("connection refused")
+	watchFailing := errors.New("forbidden")
+	tests := []struct {
+		name          string
+		probeErr      error
+		synced        bool
+		watchErr      error
+		shuttingDown  bool
+		wantReady     int
+		wantReadyBody string
+		wantCheckErr  bool
+	}{
+		{name: "healthy", synced: true, wantReady: 200, wantReadyBody: "ok"},
+		{name: "not synced", synced: false, wantReady: 503, wantReadyBody: "deployment cache not synced"},
+		{name: "api unreachable", probeErr: down, synced: true, wantReady: 503, wantReadyBody: "connection refused", wantCheckErr: true},
+		{name: "watch failing", synced: true, watchErr: watchFailing, wantReady: 503, wantReadyBody: "forbidden", wantCheckErr: true},
+		{name: "shutting down", synced: true, shuttingDown: true, wantReady: 503, wantReadyBody: "shutting down"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := New(Options{
+				Probe:      func(context.Context) error { return tt.probeErr },
+				Synced:     func() bool { return tt.synced },
+				WatchError: func() error { return tt.watchErr },
+			})
+			c.probeOnce(context.Background())
+			if tt.shuttingDown {
+				c.SetShuttingDown()
+			}
+			mux := http.NewServeMux()
+			c.Register(mux)
+			for _, path := range []string{"/readyz", "/healthz"} {
+				rec := httptest.NewRecorder()
+				mux.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+				if rec.Code != tt.wantReady || !strings.Contains(rec.Body.String(), tt.wantReadyBody) {
+					t.Errorf("%s = %d %q, want %d containing %q", path, rec.Code, rec.Body, tt.wantReady, tt.wantReadyBody)
+				}
+			}
+			rec := httptest.NewRecorder()
+			mux.ServeHTTP(rec, httptest.NewRequest("GET", "/livez", nil))
+			if rec.Code != 200 {
+				t.Errorf("/livez = %d, want 200", rec.Code)
+			}
+			if got := c.Check() != nil; got != tt.wantCheckErr {
+				t.Errorf("Check() error = %v, want error %v", c.Check(), tt.wantCheckErr)
+			}
+		})
+	}
+}
+
+func TestNotReadyBeforeFirstProbe(t *testing.T) {
+	c := New(Options{Probe: func(context.Context) error { return nil }})
+	if err := c.Ready(); err == nil {
+		t.Fatal("Ready() = nil before any probe, want an error")
+	}
+}
+
+func TestRunFollowsReachability(t *testing.T) {
+	var fail atomic.Bool
+	c := New(Options{
+		Interval: time.Millisecond,
+		Probe: func(context.Context) error {
+			if fail.Load() {
+				return errors.New("down")
+			}
+			return nil
+		},
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go c.Run(ctx)
+	eventually(t, func() bool { return c.Check() == nil })
+	fail.Store(true)
+	eventually(t, func() bool { return c.Check() != nil })
+	fail.Store(false)
+	eventually(t, func() bool { return c.Check() == nil })
+}
+
+func eventually(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 5s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

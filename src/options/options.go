@@ -1,0 +1,226 @@
+// Package options turns flags and REPLICASD_* environment variables into a
+// validated, completed app.Config.
+package options
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/replicasd/replicasd/src/tlsconfig"
+)
+
+// EnvPrefix starts the environment variable of every flag:
+// --kube-api-qps is read from REPLICASD_KUBE_API_QPS.
+const EnvPrefix = "REPLICASD_"
+
+// Options holds the raw command-line configuration of the server.
+type Options struct {
+	ListenAddress string
+	OpsAddress    string
+
+	TLSCertFile       string
+	TLSPrivateKeyFile string
+	ClientCAFile      string
+	TLSMinVersion     string
+
+	Kubeconfig string
+	Context    string
+
+	Namespaces       []string
+	DefaultNamespace string
+	MaxReplicas      int
+	KubeAPIQPS       float32
+	KubeAPIBurst     int
+
+	CacheSyncTimeout          time.Duration
+	ReadYourWritesTimeout     time.Duration
+	MinResourceVersionTimeout time.Duration
+	ShutdownTimeout           time.Duration
+
+	AuthorizationPolicyFile string
+
+	LogFormat string
+	LogLevel  string
+
+	// Version asks for the version to be printed instead of serving.
+	Version bool
+
+	// defaultNamespaceSet records whether --default-namespace was given, so
+	// Complete can default it to the only watched namespace otherwise.
+	defaultNamespaceSet bool
+}
+
+// New returns Options holding the contract's defaults.
+func New() *Options {
+	return &Options{
+		ListenAddress:             ":8443",
+		OpsAddress:                ":9090",
+		TLSMinVersion:             "VersionTLS13",
+		DefaultNamespace:          "default",
+		MaxReplicas:               1000,
+		KubeAPIQPS:                50,
+		KubeAPIBurst:              100,
+		CacheSyncTimeout:          60 * time.Second,
+		ReadYourWritesTimeout:     5 * time.Second,
+		MinResourceVersionTimeout: 5 * time.Second,
+		ShutdownTimeout:           15 * time.Second,
+		LogFormat:                 "json",
+		LogLevel:                  "info",
+	}
+}
+
+// AddFlags registers every flag of the contract on fs.
+func (o *Options) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.ListenAddress, "listen-address", o.ListenAddress, "address of the mTLS API")
+	fs.StringVar(&o.OpsAddress, "ops-address", o.OpsAddress, "address of the plain-HTTP probes and metrics")
+	fs.StringVar(&o.TLSCertFile, "tls-cert-file", o.TLSCertFile, "server certificate (PEM), reloaded when it changes; required")
+	fs.StringVar(&o.TLSPrivateKeyFile, "tls-private-key-file", o.TLSPrivateKeyFile, "server private key (PEM), reloaded when it changes; required")
+	fs.StringVar(&o.ClientCAFile, "client-ca-file", o.ClientCAFile, "CA bundle (PEM) that client certificates must chain to, reloaded when it changes; required")
+	fs.StringVar(&o.TLSMinVersion, "tls-min-version", o.TLSMinVersion, "lowest TLS version accepted: VersionTLS13 or VersionTLS12")
+	fs.StringVar(&o.Kubeconfig, "kubeconfig", o.Kubeconfig, "kubeconfig file; default: in-cluster config, KUBECONFIG, ~/.kube/config")
+	fs.StringVar(&o.Context, "context", o.Context, "kubeconfig context to use")
+	fs.StringSliceVar(&o.Namespaces, "namespace", o.Namespaces, "namespace to watch and serve; repeatable or comma-separated; default all namespaces")
+	fs.StringVar(&o.DefaultNamespace, "default-namespace", o.DefaultNamespace, "namespace of the un-namespaced paths (defaults to the only --namespace when exactly one is given)")
+	fs.IntVar(&o.MaxReplicas, "max-replicas", o.MaxReplicas, "upper bound for a PUT's replicaCount")
+	fs.Float32Var(&o.KubeAPIQPS, "kube-api-qps", o.KubeAPIQPS, "client-side QPS limit towards the Kubernetes API")
+	fs.IntVar(&o.KubeAPIBurst, "kube-api-burst", o.KubeAPIBurst, "client-side burst limit towards the Kubernetes API")
+	fs.DurationVar(&o.CacheSyncTimeout, "cache-sync-timeout", o.CacheSyncTimeout, "give up starting when the cache cannot sync within this time")
+	fs.DurationVar(&o.ReadYourWritesTimeout, "read-your-writes-timeout", o.ReadYourWritesTimeout, "how long a PUT waits for the cache to show its write")
+	fs.DurationVar(&o.MinResourceVersionTimeout, "min-resource-version-timeout", o.MinResourceVersionTimeout, "how long a GET with ?minResourceVersion waits before answering 504")
+	fs.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", o.ShutdownTimeout, "how long in-flight requests may take to finish after SIGTERM")
+	fs.StringVar(&o.AuthorizationPolicyFile, "authorization-policy-file", o.AuthorizationPolicyFile, "who may do what (YAML); none: every verified client may read and scale")
+	fs.StringVar(&o.LogFormat, "log-format", o.LogFormat, "json or text")
+	fs.StringVar(&o.LogLevel, "log-level", o.LogLevel, "debug, info, warn or error")
+	fs.BoolVar(&o.Version, "version", false, "print the version and exit")
+}
+
+// EnvName is the environment variable read for a flag.
+func EnvName(flag string) string {
+	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// Parse parses args, then fills every flag not given on the command line
+// from its REPLICASD_* environment variable: the command line wins.
+func (o *Options) Parse(fs *pflag.FlagSet, args []string, lookupEnv func(string) (string, bool)) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	var errs []error
+	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Changed {
+			return
+		}
+		v, ok := lookupEnv(EnvName(f.Name))
+		if !ok {
+			return
+		}
+		if err := fs.Set(f.Name, v); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: %w", EnvName(f.Name), v, err))
+		}
+	})
+	o.defaultNamespaceSet = fs.Changed("default-namespace")
+	return errors.Join(errs...)
+}
+
+// Validate returns every problem with the options at once, so a user fixes
+// them in one round instead of one per start.
+func (o *Options) Validate() []error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	checkAddress := func(flag, addr string) {
+		if _, port, err := net.SplitHostPort(addr); err != nil {
+			add("--%s %q: %v", flag, addr, err)
+		} else if port == "" {
+			add("--%s %q: missing port", flag, addr)
+		}
+	}
+	checkAddress("listen-address", o.ListenAddress)
+	checkAddress("ops-address", o.OpsAddress)
+	if o.ListenAddress == o.OpsAddress {
+		add("--listen-address and --ops-address must differ (both %q)", o.ListenAddress)
+	}
+
+	checkFile := func(flag, path string, required bool) {
+		if path == "" {
+			if required {
+				add("--%s is required", flag)
+			}
+			return
+		}
+		st, err := os.Stat(path)
+		switch {
+		case err != nil:
+			add("--%s: %v", flag, err)
+		case st.IsDir():
+			add("--%s %q is a directory, not a file", flag, path)
+		}
+	}
+	checkFile("tls-cert-file", o.TLSCertFile, true)
+	checkFile("tls-private-key-file", o.TLSPrivateKeyFile, true)
+	checkFile("client-ca-file", o.ClientCAFile, true)
+	checkFile("authorization-policy-file", o.AuthorizationPolicyFile, false)
+	if o.Kubeconfig != "" {
+		checkFile("kubeconfig", o.Kubeconfig, false)
+	}
+	if _, err := tlsconfig.ParseMinVersion(o.TLSMinVersion); err != nil {
+		add("--tls-min-version: %v", err)
+	}
+
+	seen := map[string]bool{}
+	for _, ns := range o.Namespaces {
+		if msgs := validation.IsDNS1123Label(ns); len(msgs) > 0 {
+			add("--namespace %q: %s", ns, strings.Join(msgs, "; "))
+		}
+		if seen[ns] {
+			add("--namespace %q given twice", ns)
+		}
+		seen[ns] = true
+	}
+	if msgs := validation.IsDNS1123Label(o.DefaultNamespace); len(msgs) > 0 {
+		add("--default-namespace %q: %s", o.DefaultNamespace, strings.Join(msgs, "; "))
+	} else if len(o.Namespaces) > 0 && o.defaultNamespaceSet && !seen[o.DefaultNamespace] {
+		add("--default-namespace %q is not one of the watched namespaces (--namespace %s)", o.DefaultNamespace, strings.Join(o.Namespaces, ","))
+	}
+
+	if o.MaxReplicas < 0 || o.MaxReplicas > math.MaxInt32 {
+		add("--max-replicas %d: must be between 0 and %d", o.MaxReplicas, math.MaxInt32)
+	}
+	if o.KubeAPIQPS <= 0 {
+		add("--kube-api-qps %v: must be positive", o.KubeAPIQPS)
+	}
+	if o.KubeAPIBurst < 1 {
+		add("--kube-api-burst %d: must be at least 1", o.KubeAPIBurst)
+	}
+	for _, d := range []struct {
+		flag string
+		v    time.Duration
+	}{
+		{"cache-sync-timeout", o.CacheSyncTimeout},
+		{"read-your-writes-timeout", o.ReadYourWritesTimeout},
+		{"min-resource-version-timeout", o.MinResourceVersionTimeout},
+		{"shutdown-timeout", o.ShutdownTimeout},
+	} {
+		if d.v <= 0 {
+			add("--%s %v: must be positive", d.flag, d.v)
+		}
+	}
+	if o.LogFormat != "json" && o.LogFormat != "text" {
+		add("--log-format %q: must be json or text", o.LogFormat)
+	}
+	if _, err := parseLevel(o.LogLevel); err != nil {
+		add("--log-level: %v", err)
+	}
+	return errs
+}
