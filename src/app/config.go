@@ -9,6 +9,7 @@ import (
 
 	"k8s.io/client-go/rest"
 
+	"github.com/replicasd/replicasd/src/health"
 	"github.com/replicasd/replicasd/src/tlsconfig"
 )
 
@@ -30,6 +31,10 @@ type Config struct {
 	ShutdownTimeout           time.Duration
 
 	AuthorizationPolicyFile string
+
+	// Probe checks that Kubernetes answers; nil means kube-apiserver's
+	// /readyz. Tests with a fake clientset set their own.
+	Probe health.Probe
 
 	Logger *slog.Logger
 }

@@ -82,10 +82,14 @@ func NewWithClient(cfg *Config, client kubernetes.Interface) (*Server, error) {
 	scaler := deployments.NewScaler(client, s.cache, deployments.ScalerConfig{
 		ReadYourWritesTimeout: cfg.ReadYourWritesTimeout,
 	}, log)
+	probe := cfg.Probe
+	if probe == nil {
+		probe = health.APIServerProbe(client.Discovery().RESTClient())
+	}
 	s.checker = health.New(health.Options{
-		Probe:      health.APIServerProbe(client.Discovery().RESTClient()),
+		Probe:      probe,
 		Synced:     s.cache.HasSynced,
-		WatchError: s.cache.WatchError,
+		WatchError: func() error { err, _ := s.cache.LastWatchError(); return err },
 		Logger:     log,
 	})
 

@@ -180,20 +180,24 @@ func (o *commandOptions) run(clients []clientSpec, stdout, stderr io.Writer) err
 	if err := os.MkdirAll(o.out, 0o700); err != nil {
 		return fmt.Errorf("creating output directory: %w", err)
 	}
-	ca, caOutputs, err := o.loadOrCreateCA(stdout)
+	ca, caOutputs, err := o.loadOrCreateCA()
 	if err != nil {
 		return err
 	}
-	if left := time.Until(ca.Cert.NotAfter); left < DefaultLeafValidity {
-		fmt.Fprintf(stderr, "note: the CA expires on %s; certificates issued now expire with it\n", formatTime(ca.Cert.NotAfter))
-	}
-
 	leafOutputs, err := o.issueLeaves(ca, clients)
 	if err != nil {
 		return err
 	}
 	if err := o.checkOverwrite(leafOutputs); err != nil {
 		return err
+	}
+
+	if len(caOutputs) == 0 {
+		fmt.Fprintf(stdout, "using the existing CA %s (%q, valid until %s)\n",
+			o.path(caBase, ".crt"), ca.Cert.Subject.CommonName, formatTime(ca.Cert.NotAfter))
+	}
+	if time.Until(ca.Cert.NotAfter) < DefaultLeafValidity {
+		fmt.Fprintf(stderr, "note: the CA expires on %s; certificates issued now expire with it\n", formatTime(ca.Cert.NotAfter))
 	}
 	// The CA goes first: if a later write fails, a rerun reuses it.
 	for _, out := range append(caOutputs, leafOutputs...) {
@@ -211,7 +215,7 @@ func (o *commandOptions) run(clients []clientSpec, stdout, stderr io.Writer) err
 
 // loadOrCreateCA reuses the CA in the output directory, or creates one and
 // returns its files to write.
-func (o *commandOptions) loadOrCreateCA(stdout io.Writer) (*Pair, []output, error) {
+func (o *commandOptions) loadOrCreateCA() (*Pair, []output, error) {
 	certPath, keyPath := o.path(caBase, ".crt"), o.path(caBase, ".key")
 	certExists, err := exists(certPath)
 	if err != nil {
@@ -234,8 +238,6 @@ func (o *commandOptions) loadOrCreateCA(stdout io.Writer) (*Pair, []output, erro
 			return nil, nil, fmt.Errorf("the CA in %s expired on %s; delete %s and %s to create a new one",
 				certPath, formatTime(ca.Cert.NotAfter), certPath, keyPath)
 		}
-		fmt.Fprintf(stdout, "using the existing CA %s (%q, valid until %s)\n",
-			certPath, ca.Cert.Subject.CommonName, formatTime(ca.Cert.NotAfter))
 		return ca, nil, nil
 	case certExists || keyExists:
 		present, missing := certPath, keyPath
@@ -250,10 +252,10 @@ func (o *commandOptions) loadOrCreateCA(stdout io.Writer) (*Pair, []output, erro
 		return nil, nil, err
 	}
 	return ca, []output{
-		{path: keyPath, data: ca.KeyPEM, mode: KeyFileMode,
-			note: "CA key: keep it private, it issues more client certificates later"},
 		{path: certPath, data: ca.CertPEM, mode: CertFileMode,
 			note: fmt.Sprintf("CA %q, valid until %s", ca.Cert.Subject.CommonName, formatTime(ca.Cert.NotAfter))},
+		{path: keyPath, data: ca.KeyPEM, mode: KeyFileMode,
+			note: "CA key: keep it private; it issues more client certificates later"},
 	}, nil
 }
 
@@ -277,7 +279,7 @@ func (o *commandOptions) issueLeaves(ca *Pair, clients []clientSpec) ([]output, 
 		}
 		outs = append(outs,
 			output{path: o.path(c.name, ".crt"), data: client.CertPEM, mode: CertFileMode,
-				note: fmt.Sprintf("client certificate for user %q, groups %q, valid until %s", c.name, c.orgs, formatTime(client.Cert.NotAfter))},
+				note: fmt.Sprintf("client certificate for user %s, %s, valid until %s", c.name, describeGroups(c.orgs), formatTime(client.Cert.NotAfter))},
 			output{path: o.path(c.name, ".key"), data: client.KeyPEM, mode: KeyFileMode})
 	}
 	return outs, nil
@@ -329,6 +331,13 @@ func dedupe(names []string) []string {
 		}
 	}
 	return out
+}
+
+func describeGroups(orgs []string) string {
+	if len(orgs) == 0 {
+		return "no groups"
+	}
+	return "groups " + strings.Join(orgs, ", ")
 }
 
 func formatTime(t time.Time) string {

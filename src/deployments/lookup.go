@@ -2,6 +2,7 @@ package deployments
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -84,7 +85,7 @@ func (c *Cache) List(namespace string, selector labels.Selector) ([]*appsv1.Depl
 		objs, err := c.informers[0].informer.GetIndexer().ByIndex(cache.NamespaceIndex, namespace)
 		if err != nil {
 			// Only for an unknown index name, which would be a bug here.
-			return nil, err
+			return nil, fmt.Errorf("deployment cache: list namespace %q: %w", namespace, err)
 		}
 		out = appendMatching(out, objs, selector)
 	default:

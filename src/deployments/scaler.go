@@ -1,0 +1,177 @@
+package deployments
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/util/retry"
+)
+
+// DefaultReadYourWritesTimeout is used when ScalerConfig.ReadYourWritesTimeout
+// is zero.
+const DefaultReadYourWritesTimeout = 5 * time.Second
+
+// ScalerConfig configures NewScaler.
+type ScalerConfig struct {
+	// ReadYourWritesTimeout bounds how long Scale waits for the cache to
+	// show its write; zero means DefaultReadYourWritesTimeout.
+	ReadYourWritesTimeout time.Duration
+	// Backoff paces the retries after a conflict; the zero value means
+	// retry.DefaultRetry (5 attempts about 10ms apart).
+	Backoff wait.Backoff
+}
+
+// ScaleCache is what the Scaler needs from the cache; *Cache implements it.
+type ScaleCache interface {
+	HasSynced() bool
+	Watches(namespace string) bool
+	WaitForDeployment(ctx context.Context, namespace, name, rv string) (*appsv1.Deployment, error)
+}
+
+// ScaleResult describes a successful Scale.
+type ScaleResult struct {
+	Namespace string
+	Name      string
+	// Replicas is the desired count now set.
+	Replicas int32
+	// ResourceVersion is the Deployment's resourceVersion after the call:
+	// the new one after a write, the current one after a no-op. It is the
+	// ETag to answer with.
+	ResourceVersion string
+	// Changed is false when the Deployment already had Replicas and nothing
+	// was written.
+	Changed bool
+	// Deployment is the cached object at ResourceVersion or later, or nil
+	// if the cache did not show it within ReadYourWritesTimeout (the write
+	// still happened). Shared with the cache: do not modify.
+	Deployment *appsv1.Deployment
+	// ReadYourWritesWait is how long the cache took to show the result.
+	ReadYourWritesWait time.Duration
+	// Conflicts counts the optimistic-lock conflicts met (each retried
+	// unless If-Match was given).
+	Conflicts int
+}
+
+// Scaler sets replica counts through the Deployments' scale subresource.
+type Scaler struct {
+	client     kubernetes.Interface
+	cache      ScaleCache
+	rywTimeout time.Duration
+	backoff    wait.Backoff
+	logger     *slog.Logger
+}
+
+// NewScaler returns a Scaler writing with client and reading its writes
+// back from cache. A nil logger discards logs.
+func NewScaler(client kubernetes.Interface, cache ScaleCache, cfg ScalerConfig, logger *slog.Logger) *Scaler {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Scaler{client: client, cache: cache, rywTimeout: cfg.ReadYourWritesTimeout, backoff: cfg.Backoff, logger: logger}
+	if s.rywTimeout <= 0 {
+		s.rywTimeout = DefaultReadYourWritesTimeout
+	}
+	if s.backoff.Steps <= 0 {
+		s.backoff = retry.DefaultRetry
+	}
+	return s
+}
+
+// Scale sets spec.replicas of namespace/name to replicas. A non-empty ifMatch
+// is the resourceVersion the Deployment must still have.
+//
+// The current count is read from the API, not the cache, so a stale cache
+// never turns a needed write into a no-op; the update carries that read's
+// resourceVersion, so it only lands if nothing changed in between. A
+// conflict is retried without ifMatch (last writer wins) and is a
+// precondition failure with it. After a successful call Scale waits, at
+// most ReadYourWritesTimeout, until the cache shows the result, so a read
+// that follows never shows the old count.
+//
+// Errors: NamespaceNotWatched and NotFound (kind ErrNotFound), NotSynced,
+// PreconditionFailed and ChangedSinceIfMatch (kind ErrPreconditionFailed);
+// any other Kubernetes API error is returned wrapped once, naming the verb,
+// resource and namespace, so apierrors.IsForbidden and the like still work.
+func (s *Scaler) Scale(ctx context.Context, namespace, name string, replicas int32, ifMatch string) (ScaleResult, error) {
+	res := ScaleResult{Namespace: namespace, Name: name, Replicas: replicas}
+	if !s.cache.Watches(namespace) {
+		return res, NamespaceNotWatched(namespace)
+	}
+	if replicas < 0 {
+		return res, &Error{Kind: ErrInvalid, Message: fmt.Sprintf("replica count %d is negative", replicas)}
+	}
+	if !s.cache.HasSynced() {
+		// Without a synced cache the read-your-writes promise cannot be kept.
+		return res, NotSynced()
+	}
+	client := s.client.AppsV1().Deployments(namespace)
+	err := retry.RetryOnConflict(s.backoff, func() error {
+		scale, err := client.GetScale(ctx, name, metav1.GetOptions{})
+		switch {
+		case apierrors.IsNotFound(err):
+			return NotFound(namespace, name)
+		case err != nil:
+			return fmt.Errorf("get deployments.apps/scale %q in namespace %q: %w", name, namespace, err)
+		}
+		if ifMatch != "" && scale.ResourceVersion != ifMatch {
+			return PreconditionFailed(namespace, name, ifMatch, scale.ResourceVersion)
+		}
+		res.ResourceVersion = scale.ResourceVersion
+		if scale.Spec.Replicas == replicas {
+			res.Changed = false
+			return nil
+		}
+		scale.Spec.Replicas = replicas
+		updated, err := client.UpdateScale(ctx, name, scale, metav1.UpdateOptions{})
+		switch {
+		case apierrors.IsConflict(err):
+			res.Conflicts++
+			if ifMatch != "" {
+				return ChangedSinceIfMatch(namespace, name, ifMatch)
+			}
+			return err // unwrapped: RetryOnConflict retries exactly this
+		case apierrors.IsNotFound(err):
+			return NotFound(namespace, name)
+		case err != nil:
+			return fmt.Errorf("update deployments.apps/scale %q in namespace %q: %w", name, namespace, err)
+		}
+		res.ResourceVersion = updated.ResourceVersion
+		res.Changed = true
+		return nil
+	})
+	if apierrors.IsConflict(err) {
+		return res, fmt.Errorf("update deployments.apps/scale %q in namespace %q: still conflicting after %d attempts: %w",
+			name, namespace, res.Conflicts, err)
+	}
+	if err != nil {
+		return res, err
+	}
+	s.readYourWrites(ctx, &res)
+	return res, nil
+}
+
+// readYourWrites waits for the cache to reach res.ResourceVersion. It does so
+// after a no-op too: the count came from the API and the cache may not have
+// caught up with it yet. A timeout is logged, not returned: the write
+// happened, and failing the request would invite a needless retry.
+func (s *Scaler) readYourWrites(ctx context.Context, res *ScaleResult) {
+	start := time.Now()
+	wctx, cancel := context.WithTimeout(ctx, s.rywTimeout)
+	defer cancel()
+	d, err := s.cache.WaitForDeployment(wctx, res.Namespace, res.Name, res.ResourceVersion)
+	res.ReadYourWritesWait = time.Since(start)
+	if err != nil {
+		s.logger.Warn("deployment scaled, but the cache did not show it in time; reads may briefly show the old count",
+			"namespace", res.Namespace, "name", res.Name, "replicas", res.Replicas,
+			"resourceVersion", res.ResourceVersion, "waited", res.ReadYourWritesWait, "error", err.Error())
+		return
+	}
+	res.Deployment = d
+}

@@ -1,0 +1,284 @@
+package tlsconfig
+
+import (
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Results passed to the OnReload hook.
+const (
+	ReloadSuccess = "success"
+	ReloadFailure = "failure"
+)
+
+// Defaults for the file watcher, see [WithPollInterval] and [WithDebounce].
+const (
+	DefaultPollInterval = 30 * time.Second
+	DefaultDebounce     = 200 * time.Millisecond
+)
+
+// ticketKeyRotation is how often fresh session ticket keys are made when the
+// files do not change; a ticket outlives at most two periods.
+const ticketKeyRotation = 24 * time.Hour
+
+// Reloader serves the certificate, key and client CA bundle named by a
+// [Config], and replaces them when the files change. It is safe for
+// concurrent use.
+type Reloader struct {
+	cfg          Config
+	logger       *slog.Logger
+	onReload     func(result string)
+	pollInterval time.Duration
+	debounce     time.Duration
+	watching     chan struct{} // closed once Run watches the files
+	watchOnce    sync.Once
+
+	// mu serialises reloads and ticket key rotations; handshakes only
+	// read gen.
+	mu  sync.Mutex
+	gen atomic.Pointer[generation]
+	// failed is the digest of the last snapshot that failed to load, so a
+	// file that stays broken is reported once, not at every poll.
+	failed    [32]byte
+	failedErr error
+}
+
+// generation is one immutable server configuration: a material set and the
+// session ticket keys that go with it.
+type generation struct {
+	material   *material
+	digest     [32]byte
+	ticketKeys [][32]byte
+	config     *tls.Config
+}
+
+// Option configures a [Reloader].
+type Option func(*Reloader)
+
+// WithOnReload sets a hook called after each reload attempt that found
+// changed files, with [ReloadSuccess] or [ReloadFailure]; for example to count
+// reloads in a metric. Files that stay broken are reported once. The initial
+// load in [New] does not call it. The hook runs synchronously, during the
+// reload: it must not block or call [Reloader.Reload].
+func WithOnReload(hook func(result string)) Option {
+	return func(r *Reloader) {
+		if hook != nil {
+			r.onReload = hook
+		}
+	}
+}
+
+// WithPollInterval sets how often [Reloader.Run] re-reads the files in case a
+// file system event was missed. Zero or negative disables polling.
+func WithPollInterval(d time.Duration) Option {
+	return func(r *Reloader) { r.pollInterval = d }
+}
+
+// WithDebounce sets how long [Reloader.Run] waits after the last file system
+// event before reloading, so the files of one update are read together.
+func WithDebounce(d time.Duration) Option {
+	return func(r *Reloader) { r.debounce = d }
+}
+
+// New loads the files named by cfg once and returns a Reloader serving them.
+// It fails when a file is missing or invalid: the server must not start
+// without a good set. A nil logger discards logs.
+func New(cfg Config, logger *slog.Logger, opts ...Option) (*Reloader, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("invalid TLS configuration: %w", err)
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	r := &Reloader{
+		cfg:          cfg,
+		logger:       logger,
+		onReload:     func(string) {},
+		pollInterval: DefaultPollInterval,
+		debounce:     DefaultDebounce,
+		watching:     make(chan struct{}),
+	}
+	for _, opt := range opts {
+		opt(r)
+	}
+	snap := readSnapshot(cfg)
+	m, err := snap.parse(cfg)
+	if err != nil {
+		return nil, err
+	}
+	r.install(m, snap.digest, nil)
+	r.logLoaded("loaded TLS files", m)
+	return r, nil
+}
+
+// TLSConfig returns the server configuration. Its GetConfigForClient hands
+// every handshake the current generation, so reloads apply to new
+// connections at once. Use it as http.Server.TLSConfig and call ServeTLS with
+// empty file names.
+func (r *Reloader) TLSConfig() *tls.Config {
+	cfg := r.baseConfig()
+	// Never used while GetConfigForClient answers; an empty pool makes any
+	// misuse fail closed instead of trusting the system roots.
+	cfg.ClientCAs = x509.NewCertPool()
+	cfg.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
+		return r.gen.Load().config, nil
+	}
+	cfg.GetCertificate = func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+		return &r.gen.Load().material.cert, nil
+	}
+	return cfg
+}
+
+// baseConfig holds the settings every configuration shares.
+func (r *Reloader) baseConfig() *tls.Config {
+	cfg := &tls.Config{
+		MinVersion: r.cfg.MinVersion,
+		NextProtos: slices.Clone(nextProtos),
+		ClientAuth: tls.RequireAndVerifyClientCert,
+	}
+	if cfg.MinVersion < tls.VersionTLS13 {
+		cfg.CipherSuites = slices.Clone(tls12CipherSuites)
+	}
+	return cfg
+}
+
+// install makes m the current generation with a fresh session ticket key,
+// keeping previous keys for decryption only. Fresh keys on a reload mean a
+// session from the old set is never resumed past the new set's checks.
+func (r *Reloader) install(m *material, digest [32]byte, previousKeys [][32]byte) {
+	var key [32]byte
+	rand.Read(key[:])
+	g := &generation{
+		material:   m,
+		digest:     digest,
+		ticketKeys: append([][32]byte{key}, previousKeys...),
+	}
+	cfg := r.baseConfig()
+	cfg.Certificates = []tls.Certificate{m.cert}
+	cfg.ClientCAs = m.clientCAs
+	cfg.VerifyConnection = func(cs tls.ConnectionState) error { return r.verifyConnection(g, cs) }
+	cfg.SetSessionTicketKeys(g.ticketKeys)
+	g.config = cfg
+	r.gen.Store(g)
+}
+
+// rotateTicketKeys starts a new generation with the same material and a fresh
+// ticket key, keeping the current key so recent sessions still resume.
+func (r *Reloader) rotateTicketKeys() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	g := r.gen.Load()
+	r.install(g.material, g.digest, g.ticketKeys[:1])
+}
+
+// Reload re-reads the files now, for example on SIGHUP; [Reloader.Run] calls
+// it when the files change. Unchanged files are a no-op. A set that fails to
+// load leaves the current one in place and is returned as an error. Changes
+// are logged and reported to the OnReload hook once.
+func (r *Reloader) Reload() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	snap := readSnapshot(r.cfg)
+	switch snap.digest {
+	case r.gen.Load().digest:
+		// Back to the good set: breaking it the same way again is news.
+		r.failed, r.failedErr = [32]byte{}, nil
+		return nil
+	case r.failed:
+		return r.failedErr
+	}
+	m, err := snap.parse(r.cfg)
+	if err != nil {
+		r.failed, r.failedErr = snap.digest, err
+		r.logger.Error("reloading TLS files failed; keeping the last good set", "error", err)
+		r.onReload(ReloadFailure)
+		return err
+	}
+	r.failed, r.failedErr = [32]byte{}, nil
+	// A new CA bundle must not honour tickets issued under the old one.
+	r.install(m, snap.digest, nil)
+	r.logLoaded("reloaded TLS files", m)
+	r.onReload(ReloadSuccess)
+	return nil
+}
+
+func (r *Reloader) logLoaded(msg string, m *material) {
+	leaf := m.cert.Leaf
+	r.logger.Info(msg,
+		"certFile", r.cfg.CertFile,
+		"subject", leaf.Subject.String(),
+		"serial", leaf.SerialNumber.Text(16),
+		"notAfter", leaf.NotAfter,
+		"clientCAFile", r.cfg.ClientCAFile,
+		"clientCAs", len(m.caCerts),
+		"clientCANotAfter", earliestExpiry(m.caCerts))
+	if now := time.Now(); now.Before(leaf.NotBefore) || now.After(leaf.NotAfter) {
+		r.logger.Warn("the server certificate is not valid now; clients will refuse it",
+			"certFile", r.cfg.CertFile, "notBefore", leaf.NotBefore, "notAfter", leaf.NotAfter)
+	}
+}
+
+// verifyConnection adds the checks crypto/tls does not make. It runs on full
+// and resumed handshakes alike.
+func (r *Reloader) verifyConnection(g *generation, cs tls.ConnectionState) error {
+	if len(cs.PeerCertificates) == 0 {
+		return fmt.Errorf("tlsconfig: client certificate required")
+	}
+	leaf := cs.PeerCertificates[0]
+	// crypto/tls accepts a certificate without any extended key usage, or
+	// with anyExtendedKeyUsage; the contract wants clientAuth itself.
+	if !slices.Contains(leaf.ExtKeyUsage, x509.ExtKeyUsageClientAuth) {
+		return fmt.Errorf("tlsconfig: client certificate %q lacks the clientAuth extended key usage", leaf.Subject)
+	}
+	// A reload between this handshake's GetConfigForClient and now: check
+	// the chain against the CAs that are current.
+	if cur := r.gen.Load(); cur.material != g.material {
+		inter := x509.NewCertPool()
+		for _, c := range cs.PeerCertificates[1:] {
+			inter.AddCert(c)
+		}
+		_, err := leaf.Verify(x509.VerifyOptions{
+			Roots:         cur.material.clientCAs,
+			Intermediates: inter,
+			KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+		})
+		if err != nil {
+			return fmt.Errorf("tlsconfig: client certificate no longer trusted after a reload: %w", err)
+		}
+	}
+	return nil
+}
+
+// ServerCertificate returns the certificate currently served.
+func (r *Reloader) ServerCertificate() *x509.Certificate {
+	return r.gen.Load().material.cert.Leaf
+}
+
+// ClientCAs returns the CA certificates client certificates currently must
+// chain to.
+func (r *Reloader) ClientCAs() []*x509.Certificate {
+	return slices.Clone(r.gen.Load().material.caCerts)
+}
+
+// ClientCAExpiry returns when the first of the current client CAs expires.
+func (r *Reloader) ClientCAExpiry() time.Time {
+	return earliestExpiry(r.gen.Load().material.caCerts)
+}
+
+func earliestExpiry(certs []*x509.Certificate) time.Time {
+	var first time.Time
+	for _, c := range certs {
+		if first.IsZero() || c.NotAfter.Before(first) {
+			first = c.NotAfter
+		}
+	}
+	return first
+}
