@@ -49,8 +49,8 @@ die() { log "error: $*"; exit 1; }
 # binaries: build whatever is missing (a no-op when cached), then resolve paths.
 binaries() {
   "${BUILD}" kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok kwokctl >/dev/null
-  local comp version path
-  while read -r comp version path; do
+  local comp _version path
+  while read -r comp _version path; do
     case "${comp}" in
       kube-apiserver) KUBE_APISERVER="${path}" ;;
       kube-controller-manager) KUBE_CONTROLLER_MANAGER="${path}" ;;
@@ -62,8 +62,11 @@ binaries() {
     esac
   done < <("${BUILD}" --list)
   # kwokctl runs the first kubectl on PATH (else downloads one): make it ours.
-  export PATH="$(dirname "${KUBECTL}"):${PATH}"
+  PATH="$(dirname "${KUBECTL}"):${PATH}"
+  export PATH
   export KWOK_KUBECTL_BINARY="${KUBECTL}"
+  # kwokctl picks component flags by Kubernetes version (it has no flag for it).
+  export KWOK_KUBE_VERSION="${KUBE_VERSION}"
 }
 
 kwokctl_() { "${KWOKCTL}" --name="${NAME}" "$@"; }
@@ -107,7 +110,6 @@ cmd_up() {
       --kube-scheduler-binary "${KUBE_SCHEDULER}" \
       --kwok-controller-binary "${KWOK}" \
       --etcd-binary "${ETCD}" \
-      --kube-version "${KUBE_VERSION}" \
       --timeout "${TIMEOUT}s" \
       --wait "${TIMEOUT}s" >&2 ||
       die "kwokctl create cluster failed; logs: ${CLUSTER_DIR}/logs (or: $0 down && $0 up)"
@@ -137,7 +139,9 @@ cmd_down() {
     die "kwokctl is not built; run ${BUILD} kwokctl"
   else
     local start=${SECONDS}
-    kwokctl_ delete cluster --kubeconfig '' >&2
+    # kwokctl insists on a kubeconfig to remove its context from: give it
+    # ours (deleted below), so the user's kubeconfig is left alone.
+    kwokctl_ delete cluster --kubeconfig "${KUBECONFIG_OUT}" >&2
     log "cluster ${NAME} deleted in $((SECONDS - start))s"
   fi
   rm -f "${KUBECONFIG_OUT}"

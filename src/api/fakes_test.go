@@ -79,9 +79,9 @@ func (s *fakeStore) List(namespace string, selector labels.Selector) ([]*appsv1.
 	return out, nil
 }
 
-func (s *fakeStore) WaitForResourceVersion(ctx context.Context, rv string) error {
+func (s *fakeStore) WaitForNamespaceResourceVersion(ctx context.Context, namespace, rv string) error {
 	s.mu.Lock()
-	s.waitRVs = append(s.waitRVs, rv)
+	s.waitRVs = append(s.waitRVs, namespace+"/"+rv)
 	fn := s.waitFn
 	s.mu.Unlock()
 	if fn != nil {

@@ -28,7 +28,7 @@ func (s *server) listDeployments(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.waitForMinResourceVersion(r, q); err != nil {
+	if err := s.waitForMinResourceVersion(r, q, namespace); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -56,7 +56,7 @@ func (s *server) getReplicas(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.waitForMinResourceVersion(r, q); err != nil {
+	if err := s.waitForMinResourceVersion(r, q, namespace); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -138,14 +138,14 @@ func (s *server) getHealth(w http.ResponseWriter, r *http.Request) {
 // time is ErrResourceVersionTimeout (504) even when the Store reports only
 // the context's deadline, which errors.go would otherwise read as the
 // Kubernetes API being unreachable.
-func (s *server) waitForMinResourceVersion(r *http.Request, q url.Values) error {
+func (s *server) waitForMinResourceVersion(r *http.Request, q url.Values, namespace string) error {
 	rv, err := minResourceVersion(q)
 	if err != nil || rv == "" {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.minRVTimeout)
 	defer cancel()
-	err = s.store.WaitForResourceVersion(ctx, rv)
+	err = s.store.WaitForNamespaceResourceVersion(ctx, namespace, rv)
 	if err != nil && r.Context().Err() == nil && errors.Is(err, context.DeadlineExceeded) &&
 		!errors.Is(err, deployments.ErrResourceVersionTimeout) {
 		return &deployments.Error{

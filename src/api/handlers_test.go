@@ -318,16 +318,16 @@ func TestMinResourceVersion(t *testing.T) {
 		wantRead bool
 	}{
 		{name: "get reached", target: "/api/v1/deployments/web/replicas?minResourceVersion=100",
-			status: http.StatusOK, want: itemDefaultWeb, wantRV: "100", wantRead: true},
+			status: http.StatusOK, want: itemDefaultWeb, wantRV: "default/100", wantRead: true},
 		{name: "quoted etag accepted", target: "/api/v1/deployments/web/replicas?minResourceVersion=%22100%22",
-			status: http.StatusOK, want: itemDefaultWeb, wantRV: "100", wantRead: true},
+			status: http.StatusOK, want: itemDefaultWeb, wantRV: "default/100", wantRead: true},
 		{name: "list reached", target: "/api/v1/namespaces/shop/deployments?minResourceVersion=200",
-			status: http.StatusOK, want: "[" + itemShopWeb + "]", wantRV: "200", wantRead: true},
+			status: http.StatusOK, want: "[" + itemShopWeb + "]", wantRV: "shop/200", wantRead: true},
 		{name: "store reports timeout", target: "/api/v1/deployments/web/replicas?minResourceVersion=999",
 			waitFn: func(context.Context, string) error {
 				return &deployments.Error{Kind: deployments.ErrResourceVersionTimeout, Message: "cache at 500, wanted 999"}
 			},
-			status: http.StatusGatewayTimeout, want: "cache at 500, wanted 999", wantRV: "999"},
+			status: http.StatusGatewayTimeout, want: "cache at 500, wanted 999", wantRV: "default/999"},
 		{name: "deadline reached while waiting", target: "/api/v1/deployments?minResourceVersion=999",
 			waitFn: func(ctx context.Context, _ string) error {
 				if _, ok := ctx.Deadline(); !ok {
@@ -336,15 +336,15 @@ func TestMinResourceVersion(t *testing.T) {
 				<-ctx.Done()
 				return ctx.Err()
 			},
-			status: http.StatusGatewayTimeout, want: `did not reach resourceVersion "999" within 20ms`, wantRV: "999"},
+			status: http.StatusGatewayTimeout, want: `did not reach resourceVersion "999" within 20ms`, wantRV: "/999"},
 		{name: "malformed resource version", target: "/api/v1/deployments/web/replicas?minResourceVersion=abc",
 			waitFn: func(context.Context, string) error {
 				return &deployments.Error{Kind: deployments.ErrInvalid, Message: `minResourceVersion "abc" is not a resourceVersion`}
 			},
-			status: http.StatusBadRequest, want: `minResourceVersion "abc" is not a resourceVersion`, wantRV: "abc"},
+			status: http.StatusBadRequest, want: `minResourceVersion "abc" is not a resourceVersion`, wantRV: "default/abc"},
 		{name: "cache not synced", target: "/api/v1/deployments?minResourceVersion=5",
 			waitFn: func(context.Context, string) error { return deployments.NotSynced() },
-			status: http.StatusServiceUnavailable, want: "has not synced", wantRV: "5"},
+			status: http.StatusServiceUnavailable, want: "has not synced", wantRV: "/5"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -18,10 +18,12 @@ type Store interface {
 	// List returns the cached Deployments matching selector in namespace
 	// ("" = all namespaces), sorted by namespace then name.
 	List(namespace string, selector labels.Selector) ([]*appsv1.Deployment, error)
-	// WaitForResourceVersion returns once the cache has seen rv, or an error
+	// WaitForNamespaceResourceVersion returns once the cache serving
+	// namespace ("" = every watched namespace) has seen rv, or an error
 	// (deployments.ErrResourceVersionTimeout, ErrInvalid, ...) when ctx ends
-	// first or rv is malformed.
-	WaitForResourceVersion(ctx context.Context, rv string) error
+	// first or rv is malformed. Waiting on one namespace matters with several
+	// --namespace informers: a quiet one only advances with bookmarks.
+	WaitForNamespaceResourceVersion(ctx context.Context, namespace, rv string) error
 }
 
 // Scaler writes through the scale subresource.

@@ -155,12 +155,11 @@ func (s *Server) Run(ctx context.Context) error {
 	g.Go(func() error { return s.reloader.Run(gctx) })
 	g.Go(func() error { s.checker.Run(gctx); return nil })
 	g.Go(func() error {
-		start := time.Now()
-		if err := s.cache.Start(gctx); err != nil {
-			return err
+		err := s.cache.Start(gctx)
+		if err != nil && gctx.Err() != nil {
+			return nil // stopped by a signal or another part's failure, not a sync failure
 		}
-		s.log.Info("deployment cache synced", "duration", time.Since(start).String())
-		return nil
+		return err
 	})
 	g.Go(func() error {
 		s.log.Info("serving API", "address", s.APIAddr().String())

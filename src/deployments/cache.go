@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -59,6 +60,7 @@ type Cache struct {
 	started atomic.Bool
 	synced  atomic.Bool
 	changes *notifier
+	stopped chan struct{}
 }
 
 // namespaceInformer is the informer for one namespace ("" = all) and what
@@ -92,6 +94,7 @@ func NewCache(client kubernetes.Interface, cfg CacheConfig, logger *slog.Logger)
 		observer:    cfg.Observer,
 		syncTimeout: cfg.SyncTimeout,
 		changes:     newNotifier(),
+		stopped:     make(chan struct{}),
 	}
 	if c.syncTimeout <= 0 {
 		c.syncTimeout = DefaultSyncTimeout
@@ -165,9 +168,14 @@ func (c *Cache) Start(ctx context.Context) error {
 	if !c.started.CompareAndSwap(false, true) {
 		return errors.New("deployment cache: already started")
 	}
+	var running sync.WaitGroup
 	for _, ni := range c.informers {
-		go ni.informer.RunWithContext(ctx)
+		running.Go(func() { ni.informer.RunWithContext(ctx) })
 	}
+	go func() {
+		running.Wait()
+		close(c.stopped)
+	}()
 	start := time.Now()
 	err := wait.PollUntilContextTimeout(ctx, syncPollInterval, c.syncTimeout, true,
 		func(context.Context) (bool, error) { return c.HasSynced(), nil })
@@ -178,7 +186,7 @@ func (c *Cache) Start(ctx context.Context) error {
 		if werr, _ := c.LastWatchError(); werr != nil {
 			return fmt.Errorf("deployment cache did not sync within %s: %w", c.syncTimeout, werr)
 		}
-		return fmt.Errorf("deployment cache did not sync within %s; no list or watch call failed, so the Kubernetes API is slow or the cluster very large (raise --cache-sync-timeout)", c.syncTimeout)
+		return fmt.Errorf("deployment cache did not sync within %s; no list or watch call has failed yet, so the Kubernetes API is slow or unresponsive, or the cluster is very large (raise --cache-sync-timeout)", c.syncTimeout)
 	}
 	namespaces := "all"
 	if c.byNamespace != nil {
@@ -189,6 +197,10 @@ func (c *Cache) Start(ctx context.Context) error {
 		"resourceVersion", c.ResourceVersion(), "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
+
+// Stopped returns a channel that is closed once the informers run by Start
+// have stopped, after its ctx ended; never closed if Start was not called.
+func (c *Cache) Stopped() <-chan struct{} { return c.stopped }
 
 // HasSynced reports whether every informer's initial list has reached the
 // cache and its event handler. It never turns false again.

@@ -1,0 +1,138 @@
+// Package fakecluster is a fake Kubernetes clientset for tests of the parts
+// above the cache (app, api wiring, metrics, audit): objects carry
+// increasing resourceVersions as on a real API server, and the Deployment
+// scale subresource works with optimistic locking, which the plain fake
+// clientset does not implement.
+package fakecluster
+
+import (
+	"fmt"
+	"strconv"
+	"sync/atomic"
+
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+)
+
+var gvr = appsv1.SchemeGroupVersion.WithResource("deployments")
+
+// Cluster wraps a fake clientset.
+type Cluster struct {
+	*fake.Clientset
+	rv atomic.Int64
+}
+
+// New returns a Cluster holding deps.
+func New(deps ...*appsv1.Deployment) (*Cluster, error) {
+	c := &Cluster{Clientset: fake.NewSimpleClientset()}
+	c.rv.Store(1000)
+	for _, d := range deps {
+		if err := c.Create(d); err != nil {
+			return nil, err
+		}
+	}
+	c.PrependReactor("get", "deployments", c.getScale)
+	c.PrependReactor("update", "deployments", c.updateScale)
+	return c, nil
+}
+
+// Deployment returns a minimal Deployment.
+func Deployment(namespace, name string, replicas int32, labels map[string]string) *appsv1.Deployment {
+	return &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name, Labels: labels},
+		Spec:       appsv1.DeploymentSpec{Replicas: &replicas},
+	}
+}
+
+func (c *Cluster) nextRV() string { return strconv.FormatInt(c.rv.Add(1), 10) }
+
+// Create stores d with a new resourceVersion.
+func (c *Cluster) Create(d *appsv1.Deployment) error {
+	d = d.DeepCopy()
+	d.ResourceVersion = c.nextRV()
+	return c.Tracker().Create(gvr, d, d.Namespace)
+}
+
+// Update changes the stored Deployment and gives it a new resourceVersion.
+func (c *Cluster) Update(namespace, name string, change func(*appsv1.Deployment)) (*appsv1.Deployment, error) {
+	obj, err := c.Tracker().Get(gvr, namespace, name)
+	if err != nil {
+		return nil, err
+	}
+	d := obj.(*appsv1.Deployment).DeepCopy()
+	change(d)
+	d.ResourceVersion = c.nextRV()
+	return d, c.Tracker().Update(gvr, d, namespace)
+}
+
+// Stored returns the Deployment as the fake API server holds it.
+func (c *Cluster) Stored(namespace, name string) (*appsv1.Deployment, error) {
+	obj, err := c.Tracker().Get(gvr, namespace, name)
+	if err != nil {
+		return nil, err
+	}
+	return obj.(*appsv1.Deployment), nil
+}
+
+// ScaleUpdates counts update calls on the scale subresource.
+func (c *Cluster) ScaleUpdates() int {
+	n := 0
+	for _, a := range c.Actions() {
+		if a.GetVerb() == "update" && a.GetSubresource() == "scale" {
+			n++
+		}
+	}
+	return n
+}
+
+func scaleOf(d *appsv1.Deployment) *autoscalingv1.Scale {
+	replicas := int32(1)
+	if d.Spec.Replicas != nil {
+		replicas = *d.Spec.Replicas
+	}
+	return &autoscalingv1.Scale{
+		ObjectMeta: metav1.ObjectMeta{Name: d.Name, Namespace: d.Namespace, UID: d.UID, ResourceVersion: d.ResourceVersion},
+		Spec:       autoscalingv1.ScaleSpec{Replicas: replicas},
+		Status:     autoscalingv1.ScaleStatus{Replicas: d.Status.Replicas},
+	}
+}
+
+func (c *Cluster) getScale(action k8stesting.Action) (bool, runtime.Object, error) {
+	get := action.(k8stesting.GetAction)
+	if get.GetSubresource() != "scale" {
+		return false, nil, nil
+	}
+	d, err := c.Stored(get.GetNamespace(), get.GetName())
+	if err != nil {
+		return true, nil, err
+	}
+	return true, scaleOf(d), nil
+}
+
+func (c *Cluster) updateScale(action k8stesting.Action) (bool, runtime.Object, error) {
+	update := action.(k8stesting.UpdateAction)
+	if update.GetSubresource() != "scale" {
+		return false, nil, nil
+	}
+	scale := update.GetObject().(*autoscalingv1.Scale)
+	cur, err := c.Stored(update.GetNamespace(), scale.Name)
+	if err != nil {
+		return true, nil, err
+	}
+	if scale.ResourceVersion != "" && scale.ResourceVersion != cur.ResourceVersion {
+		return true, nil, apierrors.NewConflict(appsv1.Resource("deployments"), scale.Name,
+			fmt.Errorf("the object has been modified; please apply your changes to the latest version and try again"))
+	}
+	d, err := c.Update(update.GetNamespace(), scale.Name, func(d *appsv1.Deployment) {
+		d.Spec.Replicas = &scale.Spec.Replicas
+	})
+	if err != nil {
+		return true, nil, err
+	}
+	return true, scaleOf(d), nil
+}

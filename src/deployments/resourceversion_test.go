@@ -1,0 +1,188 @@
+package deployments
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+)
+
+// shortWait is the bound for waits that are expected to time out.
+const shortWait = 50 * time.Millisecond
+
+func TestWaitForResourceVersion(t *testing.T) {
+	f := newFixture(t, deployment("a", "web", 1, nil))
+	c := startCache(t, f, CacheConfig{})
+	reached := f.stored("a", "web").ResourceVersion
+	ahead := strconv.FormatInt(f.rv.Load()+1000, 10)
+
+	tests := []struct {
+		name    string
+		rv      string
+		wantErr error
+		wantMsg []string
+	}{
+		{name: "already reached", rv: reached},
+		{name: "older", rv: "1"},
+		{name: "zero", rv: "0"},
+		{name: "not reached in time", rv: ahead, wantErr: ErrResourceVersionTimeout,
+			wantMsg: []string{"resourceVersion " + ahead, "it has reached " + reached}},
+		{name: "not a number", rv: "abc", wantErr: ErrInvalid, wantMsg: []string{`"abc"`}},
+		{name: "negative", rv: "-1", wantErr: ErrInvalid},
+		{name: "fraction", rv: "1.5", wantErr: ErrInvalid},
+		{name: "empty", rv: "", wantErr: ErrInvalid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), shortWait)
+			defer cancel()
+			err := c.WaitForResourceVersion(ctx, tt.rv)
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
+				t.Fatalf("WaitForResourceVersion(%q) = %v, want kind %v", tt.rv, err, tt.wantErr)
+			}
+			for _, want := range tt.wantMsg {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not contain %q", err, want)
+				}
+			}
+		})
+	}
+}
+
+func TestWaitForResourceVersionWakesOnEvent(t *testing.T) {
+	f := newFixture(t, deployment("a", "web", 1, nil))
+	c := startCache(t, f, CacheConfig{})
+	next := strconv.FormatInt(f.rv.Load()+1, 10)
+
+	done := make(chan error, 1)
+	waiting := make(chan struct{})
+	go func() {
+		close(waiting)
+		done <- c.WaitForResourceVersion(context.Background(), next)
+	}()
+	receive(t, waiting)
+	select {
+	case err := <-done:
+		t.Fatalf("WaitForResourceVersion(%s) returned %v before the cache reached it", next, err)
+	default:
+	}
+	if rv := f.mustUpdate("a", "web", func(d *appsv1.Deployment) { d.Spec.Replicas = new(int32(2)) }); rv != next {
+		t.Fatalf("fixture wrote resourceVersion %s, want %s", rv, next)
+	}
+	if err := receive(t, done); err != nil {
+		t.Fatalf("WaitForResourceVersion: %v", err)
+	}
+	// Having waited, a read sees the change.
+	if d, err := c.Get("a", "web"); err != nil || Replicas(d) != 2 {
+		t.Errorf("Get after wait = %v, %v; want 2 replicas", d, err)
+	}
+}
+
+func TestWaitForResourceVersionNotSynced(t *testing.T) {
+	f := newFixture(t)
+	c, err := NewCache(f.client, CacheConfig{}, testLogger(t))
+	if err != nil {
+		t.Fatalf("NewCache: %v", err)
+	}
+	if err := c.WaitForResourceVersion(context.Background(), "1"); !errors.Is(err, ErrNotSynced) {
+		t.Errorf("WaitForResourceVersion before sync = %v, want kind ErrNotSynced", err)
+	}
+}
+
+// TestWaitForNamespaceResourceVersion: with one informer per namespace, a
+// change in one namespace says nothing about the others.
+func TestWaitForNamespaceResourceVersion(t *testing.T) {
+	f := newFixture(t, deployment("a", "web", 1, nil), deployment("b", "web", 1, nil))
+	c := startCache(t, f, CacheConfig{Namespaces: []string{"a", "b"}})
+	rv := f.mustUpdate("a", "web", func(d *appsv1.Deployment) { d.Spec.Replicas = new(int32(3)) })
+
+	tests := []struct {
+		name      string
+		namespace string
+		wantErr   error
+	}{
+		{name: "namespace of the change", namespace: "a"},
+		{name: "quiet namespace has not seen it", namespace: "b", wantErr: ErrResourceVersionTimeout},
+		{name: "all namespaces wait for the quiet one", namespace: "", wantErr: ErrResourceVersionTimeout},
+		{name: "unwatched namespace", namespace: "c", wantErr: ErrNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), shortWait)
+			defer cancel()
+			if tt.wantErr == nil {
+				// The change may still be on its way: give it time.
+				ctx, cancel = context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+			}
+			err := c.WaitForNamespaceResourceVersion(ctx, tt.namespace, rv)
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
+				t.Fatalf("WaitForNamespaceResourceVersion(%q, %s) = %v, want kind %v", tt.namespace, rv, err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestWaitForDeployment(t *testing.T) {
+	f := newFixture(t, deployment("a", "web", 1, nil), deployment("a", "gone", 1, nil))
+	c := startCache(t, f, CacheConfig{})
+	webRV := f.mustUpdate("a", "web", func(d *appsv1.Deployment) { d.Spec.Replicas = new(int32(5)) })
+	goneRV := f.stored("a", "gone").ResourceVersion
+	f.remove("a", "gone")
+	// Once a later change is in the cache, the deletion before it is too.
+	laterRV := f.mustUpdate("a", "web", func(d *appsv1.Deployment) { d.Labels = map[string]string{"v": "2"} })
+	ahead := strconv.FormatInt(f.rv.Load()+1000, 10)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.WaitForResourceVersion(ctx, laterRV); err != nil {
+		t.Fatalf("WaitForResourceVersion: %v", err)
+	}
+
+	tests := []struct {
+		name, dep, rv string
+		timeout       time.Duration
+		wantReplicas  int32
+		wantErr       error
+	}{
+		{name: "reaches the written version", dep: "web", rv: webRV, timeout: 10 * time.Second, wantReplicas: 5},
+		{name: "deleted after the version", dep: "gone", rv: goneRV, timeout: 10 * time.Second, wantErr: ErrNotFound},
+		{name: "absent once the cache is past the version", dep: "never", rv: laterRV, timeout: 10 * time.Second, wantErr: ErrNotFound},
+		{name: "version never reached", dep: "web", rv: ahead, timeout: shortWait, wantErr: ErrResourceVersionTimeout},
+		{name: "invalid version", dep: "web", rv: "x", timeout: shortWait, wantErr: ErrInvalid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), tt.timeout)
+			defer cancel()
+			d, err := c.WaitForDeployment(ctx, "a", tt.dep, tt.rv)
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("WaitForDeployment = %v, %v; want kind %v", d, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("WaitForDeployment: %v", err)
+			}
+			if Replicas(d) != tt.wantReplicas {
+				t.Errorf("replicas = %d, want %d", Replicas(d), tt.wantReplicas)
+			}
+		})
+	}
+}
+
+func TestCacheResourceVersion(t *testing.T) {
+	f := newFixture(t, deployment("a", "web", 1, nil))
+	c := startCache(t, f, CacheConfig{})
+	rv := f.mustUpdate("a", "web", func(d *appsv1.Deployment) { d.Spec.Replicas = new(int32(2)) })
+	eventually(t, func() error {
+		if got := c.ResourceVersion(); got != rv {
+			return errors.New("ResourceVersion = " + got + ", want " + rv)
+		}
+		return nil
+	})
+}

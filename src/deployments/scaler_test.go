@@ -1,0 +1,286 @@
+package deployments
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	k8stesting "k8s.io/client-go/testing"
+)
+
+// onScaleUpdate returns a reactor for update calls on deployments/scale; the
+// fixture's own reactor handles the call when react returns handled=false.
+func onScaleUpdate(react func(n int32) (bool, error)) k8stesting.ReactionFunc {
+	var calls atomic.Int32
+	return func(a k8stesting.Action) (bool, runtime.Object, error) {
+		if a.GetSubresource() != "scale" {
+			return false, nil, nil
+		}
+		handled, err := react(calls.Add(1))
+		return handled, nil, err
+	}
+}
+
+func TestScale(t *testing.T) {
+	const ns, name = "team-a", "web"
+	// concurrentWrite simulates another writer winning the race on the
+	// first update: the Deployment changes and the update conflicts.
+	concurrentWrite := func(f *fixture, times int32) k8stesting.ReactionFunc {
+		return onScaleUpdate(func(n int32) (bool, error) {
+			if n > times {
+				return false, nil
+			}
+			if _, err := f.update(ns, name, func(d *appsv1.Deployment) { d.Labels = map[string]string{"touched": "yes"} }); err != nil {
+				return true, err
+			}
+			return true, conflict(name)
+		})
+	}
+	current := func(f *fixture) string { return f.stored(ns, name).ResourceVersion }
+
+	tests := []struct {
+		name          string
+		deployment    string
+		replicas      int32
+		ifMatch       func(f *fixture) string
+		reactor       func(f *fixture) k8stesting.ReactionFunc
+		wantErr       error            // kind, for errors of this package
+		wantAPIErr    func(error) bool // for passed-through Kubernetes errors
+		wantMsg       []string         // substrings of the error
+		wantChanged   bool
+		wantUpdates   int   // update calls on the scale subresource
+		wantConflicts int   // ScaleResult.Conflicts on success
+		wantStored    int32 // replicas stored in the API afterwards
+	}{
+		{name: "scales", replicas: 5, wantChanged: true, wantUpdates: 1, wantStored: 5},
+		{name: "scales to zero", replicas: 0, wantChanged: true, wantUpdates: 1, wantStored: 0},
+		{name: "same count writes nothing", replicas: 3, wantUpdates: 0, wantStored: 3},
+		{name: "if-match current", replicas: 5, ifMatch: current, wantChanged: true, wantUpdates: 1, wantStored: 5},
+		{name: "if-match current and same count", replicas: 3, ifMatch: current, wantUpdates: 0, wantStored: 3},
+		{
+			name: "if-match stale", replicas: 5, ifMatch: func(*fixture) string { return "17" },
+			wantErr: ErrPreconditionFailed, wantMsg: []string{`not "17" from If-Match`}, wantUpdates: 0, wantStored: 3,
+		},
+		{
+			name: "conflict is retried", replicas: 5, reactor: func(f *fixture) k8stesting.ReactionFunc { return concurrentWrite(f, 1) },
+			wantChanged: true, wantUpdates: 2, wantConflicts: 1, wantStored: 5,
+		},
+		{
+			name: "conflict with if-match is a precondition failure", replicas: 5, ifMatch: current,
+			reactor: func(f *fixture) k8stesting.ReactionFunc { return concurrentWrite(f, 1) },
+			wantErr: ErrPreconditionFailed, wantMsg: []string{"was modified after resourceVersion"}, wantUpdates: 1, wantStored: 3,
+		},
+		{
+			name: "conflicts until the retries run out", replicas: 5,
+			reactor:    func(f *fixture) k8stesting.ReactionFunc { return concurrentWrite(f, 1000) },
+			wantAPIErr: apierrors.IsConflict, wantMsg: []string{"still conflicting after 5 attempts"}, wantUpdates: 5, wantStored: 3,
+		},
+		{
+			name: "not found", deployment: "missing", replicas: 5,
+			wantErr: ErrNotFound, wantMsg: []string{`deployment "missing" not found in namespace "team-a"`}, wantUpdates: 0, wantStored: 3,
+		},
+		{
+			name: "forbidden passes through", replicas: 5,
+			reactor: func(*fixture) k8stesting.ReactionFunc {
+				return onScaleUpdate(func(int32) (bool, error) {
+					return true, apierrors.NewForbidden(schema.GroupResource{Group: "apps", Resource: "deployments/scale"}, name,
+						errors.New(`User "system:serviceaccount:ops:replicasd" cannot update resource "deployments/scale" in API group "apps" in the namespace "team-a"`))
+				})
+			},
+			wantAPIErr:  apierrors.IsForbidden,
+			wantMsg:     []string{`update deployments.apps/scale "web" in namespace "team-a": `, `cannot update resource "deployments/scale"`},
+			wantUpdates: 1, wantStored: 3,
+		},
+		{
+			name: "server error passes through", replicas: 5,
+			reactor: func(*fixture) k8stesting.ReactionFunc {
+				return onScaleUpdate(func(int32) (bool, error) { return true, apierrors.NewInternalError(errors.New("etcd timeout")) })
+			},
+			wantAPIErr: apierrors.IsInternalError, wantMsg: []string{"etcd timeout"}, wantUpdates: 1, wantStored: 3,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, deployment(ns, name, 3, nil))
+			if tt.reactor != nil {
+				f.client.PrependReactor("update", "deployments", tt.reactor(f))
+			}
+			c := startCache(t, f, CacheConfig{})
+			s := NewScaler(f.client, c, ScalerConfig{}, testLogger(t))
+			ifMatch := ""
+			if tt.ifMatch != nil {
+				ifMatch = tt.ifMatch(f)
+			}
+			target := name
+			if tt.deployment != "" {
+				target = tt.deployment
+			}
+
+			res, err := s.Scale(context.Background(), ns, target, tt.replicas, ifMatch)
+
+			if got := f.scaleUpdates(); got != tt.wantUpdates {
+				t.Errorf("update calls on deployments/scale = %d, want %d", got, tt.wantUpdates)
+			}
+			if got := Replicas(f.stored(ns, name)); got != tt.wantStored {
+				t.Errorf("stored replicas = %d, want %d", got, tt.wantStored)
+			}
+			for _, want := range tt.wantMsg {
+				if err == nil || !strings.Contains(err.Error(), want) {
+					t.Errorf("error %v does not contain %q", err, want)
+				}
+			}
+			switch {
+			case tt.wantErr != nil:
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("Scale error = %v, want kind %v", err, tt.wantErr)
+				}
+				return
+			case tt.wantAPIErr != nil:
+				if err == nil || !tt.wantAPIErr(err) {
+					t.Fatalf("Scale error = %v, want it to pass the API error through", err)
+				}
+				return
+			case err != nil:
+				t.Fatalf("Scale: %v", err)
+			}
+
+			stored := f.stored(ns, name)
+			if res.Changed != tt.wantChanged || res.Replicas != tt.replicas || res.Conflicts != tt.wantConflicts ||
+				res.Namespace != ns || res.Name != name || res.ResourceVersion != stored.ResourceVersion {
+				t.Errorf("ScaleResult = %+v; want changed=%v replicas=%d conflicts=%d resourceVersion=%s",
+					res, tt.wantChanged, tt.replicas, tt.wantConflicts, stored.ResourceVersion)
+			}
+			if res.Deployment == nil || Replicas(res.Deployment) != tt.replicas {
+				t.Errorf("ScaleResult.Deployment = %v, want the cached object with %d replicas", res.Deployment, tt.replicas)
+			}
+			// Read-your-writes: the cache shows the count as soon as Scale returns.
+			d, err := c.Get(ns, name)
+			if err != nil {
+				t.Fatalf("Get right after Scale: %v", err)
+			}
+			if Replicas(d) != tt.replicas || d.ResourceVersion != stored.ResourceVersion {
+				t.Errorf("Get right after Scale: %d replicas at resourceVersion %s; want %d at %s",
+					Replicas(d), d.ResourceVersion, tt.replicas, stored.ResourceVersion)
+			}
+		})
+	}
+}
+
+// stubCache is a ScaleCache whose answers the test sets.
+type stubCache struct {
+	synced  bool
+	watches bool
+	// wait answers WaitForDeployment; unset, it blocks until ctx ends.
+	wait func(ctx context.Context, rv string) (*appsv1.Deployment, error)
+}
+
+func (s *stubCache) HasSynced() bool     { return s.synced }
+func (s *stubCache) Watches(string) bool { return s.watches }
+func (s *stubCache) WaitForDeployment(ctx context.Context, _, _, rv string) (*appsv1.Deployment, error) {
+	if s.wait != nil {
+		return s.wait(ctx, rv)
+	}
+	<-ctx.Done()
+	return nil, ResourceVersionTimeout(rv, 0, 0)
+}
+
+func TestScaleWithoutAPICalls(t *testing.T) {
+	tests := []struct {
+		name    string
+		cache   *stubCache
+		wantErr error
+	}{
+		{name: "namespace not watched", cache: &stubCache{synced: true, watches: false}, wantErr: ErrNotFound},
+		{name: "cache not synced", cache: &stubCache{synced: false, watches: true}, wantErr: ErrNotSynced},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, deployment("team-a", "web", 3, nil))
+			s := NewScaler(f.client, tt.cache, ScalerConfig{}, testLogger(t))
+			if _, err := s.Scale(context.Background(), "team-a", "web", 5, ""); !errors.Is(err, tt.wantErr) {
+				t.Fatalf("Scale error = %v, want kind %v", err, tt.wantErr)
+			}
+			if n := len(f.client.Actions()); n != 0 {
+				t.Errorf("%d Kubernetes API calls, want none: %v", n, f.client.Actions())
+			}
+		})
+	}
+}
+
+func TestScaleNamespaceNotWatchedByCache(t *testing.T) {
+	f := newFixture(t, deployment("other", "web", 3, nil))
+	c := startCache(t, f, CacheConfig{Namespaces: []string{"team-a"}})
+	s := NewScaler(f.client, c, ScalerConfig{}, testLogger(t))
+	_, err := s.Scale(context.Background(), "other", "web", 5, "")
+	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), `namespace "other" is not watched`) {
+		t.Fatalf("Scale error = %v, want namespace not watched", err)
+	}
+	if n := f.scaleCalls(); n != 0 {
+		t.Errorf("%d calls on deployments/scale, want none", n)
+	}
+}
+
+// TestScaleReadYourWritesTimeout: the write happened, so Scale succeeds
+// even when the cache does not show it in time, and says so in the log.
+func TestScaleReadYourWritesTimeout(t *testing.T) {
+	f := newFixture(t, deployment("team-a", "web", 3, nil))
+	var logs syncBuffer
+	s := NewScaler(f.client, &stubCache{synced: true, watches: true},
+		ScalerConfig{ReadYourWritesTimeout: shortWait}, bufferLogger(&logs))
+
+	res, err := s.Scale(context.Background(), "team-a", "web", 5, "")
+	if err != nil {
+		t.Fatalf("Scale: %v", err)
+	}
+	if !res.Changed || res.Deployment != nil || res.ReadYourWritesWait < shortWait {
+		t.Errorf("ScaleResult = %+v; want changed, no deployment, waited at least %s", res, shortWait)
+	}
+	if got := Replicas(f.stored("team-a", "web")); got != 5 {
+		t.Errorf("stored replicas = %d, want 5", got)
+	}
+	for _, want := range []string{"level=WARN", "did not show it in time", "namespace=team-a", "name=web", "resourceVersion=" + res.ResourceVersion} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log does not contain %q:\n%s", want, logs.String())
+		}
+	}
+}
+
+// TestScaleWaitsForTheResultingVersion: Scale waits for the version its
+// write produced, and after a no-op for the version it read from the API
+// (the cache may not have caught up with it yet).
+func TestScaleWaitsForTheResultingVersion(t *testing.T) {
+	tests := []struct {
+		name        string
+		replicas    int32
+		wantChanged bool
+	}{
+		{name: "after a write", replicas: 5, wantChanged: true},
+		{name: "after a no-op", replicas: 3, wantChanged: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, deployment("team-a", "web", 3, nil))
+			var asked string
+			cache := &stubCache{synced: true, watches: true, wait: func(_ context.Context, rv string) (*appsv1.Deployment, error) {
+				asked = rv
+				return f.stored("team-a", "web"), nil
+			}}
+			s := NewScaler(f.client, cache, ScalerConfig{}, testLogger(t))
+			res, err := s.Scale(context.Background(), "team-a", "web", tt.replicas, "")
+			if err != nil {
+				t.Fatalf("Scale: %v", err)
+			}
+			want := f.stored("team-a", "web").ResourceVersion
+			if res.Changed != tt.wantChanged || asked != want || res.Deployment == nil || res.Deployment.ResourceVersion != want {
+				t.Errorf("Scale waited for resourceVersion %q and returned %+v; want a wait for %s, changed=%v",
+					asked, res, want, tt.wantChanged)
+			}
+		})
+	}
+}
