@@ -13,6 +13,11 @@ LDFLAGS   := -s -w -X $(PKG)/src/version.Version=$(VERSION) -X $(PKG)/src/versio
 # Pinned tool versions, fetched through the Go module proxy.
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
+# Each area adds its own targets in mk/*.mk, and its checks to LINT_TARGETS
+# (run by `make lint`).
+LINT_TARGETS := lint-go
+-include mk/*.mk
+
 .PHONY: help
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-14s %s\n", $$1, $$2}'
@@ -28,8 +33,10 @@ unit: ## unit tests, with the race detector
 .PHONY: test
 test: unit ## every suite: unit, integration, e2e
 
-.PHONY: lint
-lint: ## formatting, vet, static analysis
+.PHONY: lint lint-go
+lint: $(LINT_TARGETS) ## formatting, vet, static analysis, and every area's checks
+
+lint-go:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...

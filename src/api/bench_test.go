@@ -20,7 +20,9 @@ type benchStore struct {
 
 func (s benchStore) Get(string, string) (*appsv1.Deployment, error)             { return s.one, nil }
 func (s benchStore) List(string, labels.Selector) ([]*appsv1.Deployment, error) { return s.list, nil }
-func (s benchStore) WaitForNamespaceResourceVersion(context.Context, string, string) error { return nil }
+func (s benchStore) WaitForNamespaceResourceVersion(context.Context, string, string) error {
+	return nil
+}
 
 // discardWriter is a ResponseWriter that keeps nothing but reuses its header
 // map, like net/http's does per request.
