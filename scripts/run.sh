@@ -20,7 +20,7 @@ else
   echo ">> KUBECONFIG is not set: starting the local kwok cluster (first time: builds the control plane, ~6 min)" >&2
   KUBECONFIG=$(scripts/cluster.sh up | tail -n 1)
   export KUBECONFIG
-  [ -n "$KUBECTL" ] || KUBECTL=$(scripts/build-controlplane.sh --kubectl)
+  [ -n "$KUBECTL" ] || KUBECTL=$(scripts/build-controlplane.sh --path kubectl)
   echo ">> seeding demo Deployments (namespaces demo-a, demo-b, default)" >&2
   "$KUBECTL" apply -f fixtures/demo.yaml >&2
 fi

@@ -44,6 +44,16 @@ type Options struct {
 	MinResourceVersionTimeout time.Duration
 	// Logger receives one line per server-side (5xx) error. Nil discards.
 	Logger *slog.Logger
+
+	// Authorizer decides what each client identity may do. Nil allows
+	// every verified client everything (no --authorization-policy-file).
+	// GET /health is allowed to every verified client regardless.
+	Authorizer Authorizer
+	// WriteLimiter and ReadLimiter throttle each client identity's writes
+	// (PUT) and reads; nil means no limit. GET /health is exempt.
+	WriteLimiter, ReadLimiter RateLimiter
+	// Inflight bounds the requests served at once; nil means no bound.
+	Inflight InflightLimiter
 }
 
 // New returns the API handler: every /api/v1 endpoint of the contract, with
@@ -83,6 +93,10 @@ func NewRouter(opts Options) *mux.Router {
 		maxReplicas:  opts.MaxReplicas,
 		minRVTimeout: opts.MinResourceVersionTimeout,
 		log:          opts.Logger,
+		authz:        opts.Authorizer,
+		writeLimiter: opts.WriteLimiter,
+		readLimiter:  opts.ReadLimiter,
+		inflight:     opts.Inflight,
 	}
 	return s.router()
 }
@@ -97,4 +111,8 @@ type server struct {
 	maxReplicas  int32
 	minRVTimeout time.Duration
 	log          *slog.Logger
+	authz        Authorizer // nil: everything allowed
+	writeLimiter RateLimiter
+	readLimiter  RateLimiter
+	inflight     InflightLimiter
 }

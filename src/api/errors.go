@@ -12,7 +12,10 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
+	"github.com/replicasd/replicasd/src/authz"
 	"github.com/replicasd/replicasd/src/deployments"
+	"github.com/replicasd/replicasd/src/ratelimit"
+	"github.com/replicasd/replicasd/src/requestinfo"
 )
 
 // retryAfterSeconds is the Retry-After sent with 503s that carry no better
@@ -57,6 +60,9 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if msg == "" {
 		msg = http.StatusText(status)
 	}
+	// For the metrics and audit middleware.
+	info := requestinfo.FromRequest(r)
+	info.Status, info.Reason = status, msg
 	writeJSON(w, status, errorBody{Error: msg})
 }
 
@@ -73,8 +79,15 @@ func classify(r *http.Request, err error) (status int, msg string, retryAfter in
 	if r.Context().Err() != nil && errors.Is(err, context.Canceled) {
 		return statusClientClosedRequest, "the client closed the request", 0
 	}
+	// Over a limit: Retry-After is when the limiter will have room again.
+	var limited *ratelimit.Error
+	if errors.As(err, &limited) {
+		return http.StatusTooManyRequests, limited.Error(), limited.RetryAfterSeconds()
+	}
 
 	switch {
+	case errors.Is(err, authz.ErrForbidden):
+		return http.StatusForbidden, err.Error(), 0
 	case errors.Is(err, deployments.ErrNotFound):
 		return http.StatusNotFound, err.Error(), 0
 	case errors.Is(err, deployments.ErrInvalid):

@@ -8,6 +8,7 @@ import (
 	"net/url"
 
 	"github.com/replicasd/replicasd/src/deployments"
+	"github.com/replicasd/replicasd/src/requestinfo"
 )
 
 // listDeployments serves GET /deployments (?namespace= filters, "" = all)
@@ -28,6 +29,10 @@ func (s *server) listDeployments(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	if err := s.authorize(r, requestinfo.VerbList, namespace, ""); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	if err := s.waitForMinResourceVersion(r, q, namespace); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -37,6 +42,7 @@ func (s *server) listDeployments(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	ds = s.visible(r, namespace, ds)
 	buf := getBuffer()
 	body := appendDeploymentList(*buf, ds)
 	writeBody(w, http.StatusOK, body)
@@ -53,6 +59,12 @@ func (s *server) getReplicas(w http.ResponseWriter, r *http.Request) {
 	}
 	namespace, name, err := s.target(r, q)
 	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	// Before the cache lookup: a forbidden deployment is 403 whether or not
+	// it exists.
+	if err := s.authorize(r, requestinfo.VerbGet, namespace, name); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -86,6 +98,10 @@ func (s *server) putReplicas(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	if err := s.authorize(r, requestinfo.VerbScale, namespace, name); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	if err := checkContentType(r); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -105,7 +121,12 @@ func (s *server) putReplicas(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	if err := s.authorizeReplicas(r, namespace, name, replicas); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	res, err := s.scaler.Scale(r.Context(), namespace, name, replicas, ifMatch)
+	recordScale(r, namespace, name, res, err)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -7,6 +7,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/replicasd/replicasd/src/deployments"
+	"github.com/replicasd/replicasd/src/tlsconfig"
 )
 
 // Store answers reads from the informer cache (never the Kubernetes API).
@@ -31,6 +32,36 @@ type Scaler interface {
 	// Scale sets spec.replicas. A non-empty ifMatch is the resourceVersion
 	// the Deployment must still have (else deployments.ErrPreconditionFailed).
 	Scale(ctx context.Context, namespace, name string, replicas int32, ifMatch string) (deployments.ScaleResult, error)
+}
+
+// Authorizer decides what each verified client identity may do;
+// *authz.Authorizer and *authz.Policy implement it. Refusals are errors
+// matching authz.ErrForbidden (403), whose message is shown to the client.
+type Authorizer interface {
+	// Authorize returns nil when id may perform verb (requestinfo.VerbGet,
+	// VerbList, VerbScale) on the deployment name in namespace. For a list,
+	// name is "" and namespace "" means every namespace.
+	Authorize(id tlsconfig.Identity, verb, namespace, name string) error
+	// AuthorizeReplicas returns nil when id may scale the deployment to
+	// replicas (the policy's per-rule maxReplicas).
+	AuthorizeReplicas(id tlsconfig.Identity, namespace, name string, replicas int32) error
+	// ListFilter returns which deployments of a list of namespace ("" =
+	// all) id may see, or nil when it may see them all.
+	ListFilter(id tlsconfig.Identity, namespace string) func(namespace, name string) bool
+}
+
+// RateLimiter throttles each client identity; *ratelimit.Limiter implements
+// it. A refusal is a *ratelimit.Error (429 with Retry-After).
+type RateLimiter interface {
+	// Allow takes one request from key's budget.
+	Allow(key string) error
+}
+
+// InflightLimiter bounds the requests served at once; *ratelimit.Inflight
+// implements it. A refusal is a *ratelimit.Error (429 with Retry-After).
+type InflightLimiter interface {
+	// Acquire admits a request; release ends it.
+	Acquire() (release func(), err error)
 }
 
 // Health reports whether the Kubernetes API is reachable, from cached state.

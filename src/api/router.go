@@ -78,6 +78,13 @@ func (s *server) router() *mux.Router {
 	r.SkipClean(true)
 	r.NotFoundHandler = http.HandlerFunc(s.notFound)
 	r.MethodNotAllowedHandler = http.HandlerFunc(s.notFound) // unreachable: every path has a catch-all
+	// First of the router's middleware, so that what callers add with Use
+	// (authorization, rate limits) finds the verb and target in the Info.
+	r.Use(s.describe)
+	// Then the in-flight bound and the per-identity rate limits, before any
+	// handler work; authorization is in the handlers, which resolve the
+	// target namespace first.
+	r.Use(s.limit)
 
 	var order []string
 	methods := map[string][]string{}

@@ -4,6 +4,7 @@
 package app
 
 import (
+	"io"
 	"log/slog"
 	"time"
 
@@ -30,7 +31,32 @@ type Config struct {
 	MinResourceVersionTimeout time.Duration
 	ShutdownTimeout           time.Duration
 
+	// AuthorizationPolicyFile is the policy of who may do what; "" lets
+	// every verified client do everything.
 	AuthorizationPolicyFile string
+
+	// WriteRateLimit and ReadRateLimit are the requests per second each
+	// client identity may sustain (0 = no limit), WriteBurst and ReadBurst
+	// how many it may send at once. MaxInflightRequests bounds the API
+	// requests served at once (0 = no bound).
+	WriteRateLimit      float64
+	WriteBurst          int
+	ReadRateLimit       float64
+	ReadBurst           int
+	MaxInflightRequests int
+
+	// ReadHeaderTimeout and WriteTimeout replace the API server's own
+	// when positive; tests shorten them to see them work.
+	ReadHeaderTimeout time.Duration
+	WriteTimeout      time.Duration
+
+	// AuditLogPath is the audit stream: a file, appended to, or "-" (and
+	// "") for stdout. AuditOutput, when set, replaces it (for tests).
+	AuditLogPath   string
+	AuditLogFormat string // "json" ("" means json)
+	// AuditReads audits successful reads too.
+	AuditReads  bool
+	AuditOutput io.Writer
 
 	// Probe checks that Kubernetes answers; nil means kube-apiserver's
 	// /readyz. Tests with a fake clientset set their own.

@@ -16,8 +16,12 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/replicasd/replicasd/src/api"
+	"github.com/replicasd/replicasd/src/audit"
+	"github.com/replicasd/replicasd/src/authz"
 	"github.com/replicasd/replicasd/src/deployments"
+	"github.com/replicasd/replicasd/src/handshakes"
 	"github.com/replicasd/replicasd/src/health"
+	"github.com/replicasd/replicasd/src/metrics"
 	"github.com/replicasd/replicasd/src/tlsconfig"
 )
 
@@ -39,6 +43,11 @@ type Server struct {
 	cache    *deployments.Cache
 	checker  *health.Checker
 	registry *prometheus.Registry
+	metrics  *metrics.Metrics
+	audit    *audit.Logger
+	authz    *authz.Authorizer // nil without a policy file
+	// stopKubeMetrics detaches the metrics from client-go's global hooks.
+	stopKubeMetrics func()
 
 	apiListener net.Listener
 	opsListener net.Listener
@@ -67,18 +76,30 @@ func NewWithClient(cfg *Config, client kubernetes.Interface) (*Server, error) {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
+	s.metrics = metrics.New(s.registry)
+	s.stopKubeMetrics = func() {}
+	if stop, err := s.metrics.ObserveKubeAPI(cfg.RESTConfig); err != nil {
+		log.Warn("not counting Kubernetes API calls", "error", err.Error())
+	} else {
+		s.stopKubeMetrics = stop
+	}
 
 	var err error
-	if s.reloader, err = tlsconfig.New(cfg.TLS, log); err != nil {
+	if s.reloader, err = tlsconfig.New(cfg.TLS, log, tlsconfig.WithOnReload(s.metrics.CertReloaded)); err != nil {
+		s.stopKubeMetrics()
 		return nil, fmt.Errorf("loading TLS files: %w", err)
 	}
+	s.metrics.RegisterCertificates(s.reloader)
 	s.cache, err = deployments.NewCache(client, deployments.CacheConfig{
 		Namespaces:  cfg.Namespaces,
 		SyncTimeout: cfg.CacheSyncTimeout,
+		Observer:    s.metrics.Observer(),
 	}, log)
 	if err != nil {
+		s.stopKubeMetrics()
 		return nil, err
 	}
+	s.metrics.RegisterCacheSynced(s.cache.HasSynced)
 	scaler := deployments.NewScaler(client, s.cache, deployments.ScalerConfig{
 		ReadYourWritesTimeout: cfg.ReadYourWritesTimeout,
 	}, log)
@@ -93,26 +114,49 @@ func NewWithClient(cfg *Config, client kubernetes.Interface) (*Server, error) {
 		Logger:     log,
 	})
 
-	handler := api.New(api.Options{
-		Store:                     s.cache,
-		Scaler:                    scaler,
+	if s.authz, err = openAuthorizer(cfg, log); err != nil {
+		s.stopKubeMetrics()
+		return nil, err
+	}
+	apiOpts := api.Options{
+		Store:                     s.metrics.CountReads(s.cache),
+		Scaler:                    s.metrics.CountScales(scaler),
 		Health:                    s.checker,
 		DefaultNamespace:          cfg.DefaultNamespace,
 		MaxReplicas:               cfg.MaxReplicas,
 		MinResourceVersionTimeout: cfg.MinResourceVersionTimeout,
 		Logger:                    log,
+	}
+	securityOptions(&apiOpts, cfg, s.authz)
+	router := api.NewRouter(apiOpts)
+	router.Use(metrics.RouteMiddleware)
+	if s.audit, err = openAudit(cfg, log, s.metrics); err != nil {
+		s.stopKubeMetrics()
+		return nil, err
+	}
+	// Identity first, then audit and metrics around everything that can
+	// answer or refuse a request (router middleware and handlers), so that
+	// every answer, 403s and 429s included, is counted and audited.
+	handler := tlsconfig.Middleware(s.audit.Middleware(s.metrics.Middleware(router)))
+	// net/http reports failed handshakes only on its ErrorLog; the watcher
+	// reads them from there, counts and audits each, and logs it at debug.
+	watcher := handshakes.New(log, func(f handshakes.Failure) {
+		s.metrics.TLSHandshakeFailed(f.Reason)
+		s.audit.LogHandshake(f)
 	})
+	apiReadHeaderTimeout, apiWriteTimeout := apiTimeouts(cfg)
 	s.apiServer = &http.Server{
-		Handler:           tlsconfig.Middleware(handler),
-		TLSConfig:         s.reloader.TLSConfig(),
-		ReadHeaderTimeout: readHeaderTimeout,
+		Handler:   handler,
+		TLSConfig: watcher.Config(s.reloader.TLSConfig()),
+		// A client that sends its headers slowly (slowloris) is cut off
+		// after the header timeout; one that never reads its answer,
+		// after the write timeout.
+		ReadHeaderTimeout: apiReadHeaderTimeout,
 		ReadTimeout:       readTimeout,
-		WriteTimeout:      max(cfg.ReadYourWritesTimeout, cfg.MinResourceVersionTimeout) + writeTimeoutSlack,
+		WriteTimeout:      apiWriteTimeout,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
-		// Failed handshakes (bad client certificates) are routine noise
-		// from the network: keep them at debug.
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+		ErrorLog:          watcher.ErrorLog(),
 	}
 
 	opsMux := http.NewServeMux()
@@ -129,10 +173,12 @@ func NewWithClient(cfg *Config, client kubernetes.Interface) (*Server, error) {
 	}
 
 	if s.apiListener, err = net.Listen("tcp", cfg.ListenAddress); err != nil {
+		s.release()
 		return nil, fmt.Errorf("listening on --listen-address: %w", err)
 	}
 	if s.opsListener, err = net.Listen("tcp", cfg.OpsAddress); err != nil {
 		_ = s.apiListener.Close()
+		s.release()
 		return nil, fmt.Errorf("listening on --ops-address: %w", err)
 	}
 	return s, nil
@@ -153,6 +199,9 @@ func (s *Server) Registry() *prometheus.Registry { return s.registry }
 func (s *Server) Run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.reloader.Run(gctx) })
+	if s.authz != nil {
+		g.Go(func() error { return s.authz.Run(gctx) })
+	}
 	g.Go(func() error { s.checker.Run(gctx); return nil })
 	g.Go(func() error {
 		err := s.cache.Start(gctx)
@@ -178,11 +227,21 @@ func (s *Server) Run(ctx context.Context) error {
 		return errors.Join(s.apiServer.Shutdown(sctx), s.opsServer.Shutdown(sctx))
 	})
 	err := g.Wait()
+	s.release()
 	if err != nil {
 		return err
 	}
 	s.log.Info("stopped")
 	return nil
+}
+
+// release lets go of what New took besides the listeners: the audit
+// stream, flushed first, and client-go's metric hooks.
+func (s *Server) release() {
+	if err := s.audit.Close(); err != nil {
+		s.log.Error("closing the audit log", "error", err.Error())
+	}
+	s.stopKubeMetrics()
 }
 
 func ignoreClosed(err error) error {

@@ -26,6 +26,7 @@ import (
 
 type harness struct {
 	t       *testing.T
+	ca      *certs.Pair // issued the server's and alice's certificates
 	cluster *fakecluster.Cluster
 	server  *Server
 	client  *http.Client
@@ -114,7 +115,7 @@ func startWith(t *testing.T, cluster *fakecluster.Cluster, mutate func(*Config))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &harness{
-		t: t, cluster: cluster, server: s, cancel: cancel, done: make(chan error, 1),
+		t: t, ca: ca, cluster: cluster, server: s, cancel: cancel, done: make(chan error, 1),
 		base: "https://" + s.APIAddr().String() + "/api/v1",
 		ops:  "http://" + s.OpsAddr().String(),
 		client: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{

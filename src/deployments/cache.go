@@ -176,6 +176,11 @@ func (c *Cache) Start(ctx context.Context) error {
 		running.Wait()
 		close(c.stopped)
 	}()
+	namespaces := "all"
+	if c.byNamespace != nil {
+		namespaces = strings.Join(c.namespaceNames(), ",")
+	}
+	c.logger.Info("deployment cache sync started", "namespaces", namespaces, "timeout", c.syncTimeout.String())
 	start := time.Now()
 	err := wait.PollUntilContextTimeout(ctx, syncPollInterval, c.syncTimeout, true,
 		func(context.Context) (bool, error) { return c.HasSynced(), nil })
@@ -187,10 +192,6 @@ func (c *Cache) Start(ctx context.Context) error {
 			return fmt.Errorf("deployment cache did not sync within %s: %w", c.syncTimeout, werr)
 		}
 		return fmt.Errorf("deployment cache did not sync within %s; no list or watch call has failed yet, so the Kubernetes API is slow or unresponsive, or the cluster is very large (raise --cache-sync-timeout)", c.syncTimeout)
-	}
-	namespaces := "all"
-	if c.byNamespace != nil {
-		namespaces = strings.Join(c.namespaceNames(), ",")
 	}
 	c.logger.Info("deployment cache synced",
 		"namespaces", namespaces, "deployments", c.count(),

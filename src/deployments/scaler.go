@@ -48,6 +48,13 @@ type ScaleResult struct {
 	// Changed is false when the Deployment already had Replicas and nothing
 	// was written.
 	Changed bool
+	// PreviousReplicas and PreviousResourceVersion are the scale
+	// subresource's count and resourceVersion as last read before the
+	// write (after a conflict, the read that the retry used), for audit
+	// events. PreviousResourceVersion is "" when that read never happened
+	// (not found, not synced, ...); they are set on errors too when it did.
+	PreviousReplicas        int32
+	PreviousResourceVersion string
 	// Deployment is the cached object at ResourceVersion or later, or nil
 	// if the cache did not show it within ReadYourWritesTimeout (the write
 	// still happened). Shared with the cache: do not modify.
@@ -88,10 +95,11 @@ func NewScaler(client kubernetes.Interface, cache ScaleCache, cfg ScalerConfig, 
 // is the resourceVersion the Deployment must still have.
 //
 // The current count is read from the API, not the cache, so a stale cache
-// never turns a needed write into a no-op; the update carries that read's
-// resourceVersion, so it only lands if nothing changed in between. A
-// conflict is retried without ifMatch (last writer wins) and is a
-// precondition failure with it. After a successful call Scale waits, at
+// never turns a needed write into a no-op. With ifMatch the update carries
+// that resourceVersion, so it only lands if nothing changed in between, and
+// a conflict is a precondition failure. Without it the update is
+// unconditional (last writer wins); a conflict the API server still
+// reports is retried. After a successful call Scale waits, at
 // most ReadYourWritesTimeout, until the cache shows the result, so a read
 // that follows never shows the old count.
 //
@@ -120,6 +128,7 @@ func (s *Scaler) Scale(ctx context.Context, namespace, name string, replicas int
 		case err != nil:
 			return fmt.Errorf("get deployments.apps/scale %q in namespace %q: %w", name, namespace, err)
 		}
+		res.PreviousReplicas, res.PreviousResourceVersion = scale.Spec.Replicas, scale.ResourceVersion
 		if ifMatch != "" && scale.ResourceVersion != ifMatch {
 			return PreconditionFailed(namespace, name, ifMatch, scale.ResourceVersion)
 		}
@@ -129,6 +138,12 @@ func (s *Scaler) Scale(ctx context.Context, namespace, name string, replicas int
 			return nil
 		}
 		scale.Spec.Replicas = replicas
+		if ifMatch == "" {
+			// Last writer wins: without a precondition from the client the
+			// update is unconditional, so concurrent writers do not exhaust
+			// their retries on each other's resourceVersions.
+			scale.ResourceVersion = ""
+		}
 		updated, err := client.UpdateScale(ctx, name, scale, metav1.UpdateOptions{})
 		switch {
 		case apierrors.IsConflict(err):

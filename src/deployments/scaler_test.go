@@ -1,6 +1,7 @@
 package deployments
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"strings"
@@ -57,29 +58,34 @@ func TestScale(t *testing.T) {
 		wantUpdates   int   // update calls on the scale subresource
 		wantConflicts int   // ScaleResult.Conflicts on success
 		wantStored    int32 // replicas stored in the API afterwards
+		// wantPrevious is ScaleResult.PreviousResourceVersion: "initial"
+		// for the resourceVersion the Deployment was created with, "" for
+		// none; PreviousReplicas is checked to be 3 whenever it is set.
+		wantPrevious string
 	}{
-		{name: "scales", replicas: 5, wantChanged: true, wantUpdates: 1, wantStored: 5},
-		{name: "scales to zero", replicas: 0, wantChanged: true, wantUpdates: 1, wantStored: 0},
-		{name: "same count writes nothing", replicas: 3, wantUpdates: 0, wantStored: 3},
-		{name: "if-match current", replicas: 5, ifMatch: current, wantChanged: true, wantUpdates: 1, wantStored: 5},
-		{name: "if-match current and same count", replicas: 3, ifMatch: current, wantUpdates: 0, wantStored: 3},
+		{name: "scales", replicas: 5, wantChanged: true, wantUpdates: 1, wantStored: 5, wantPrevious: "initial"},
+		{name: "scales to zero", replicas: 0, wantChanged: true, wantUpdates: 1, wantStored: 0, wantPrevious: "initial"},
+		{name: "same count writes nothing", replicas: 3, wantUpdates: 0, wantStored: 3, wantPrevious: "initial"},
+		{name: "if-match current", replicas: 5, ifMatch: current, wantChanged: true, wantUpdates: 1, wantStored: 5, wantPrevious: "initial"},
+		{name: "if-match current and same count", replicas: 3, ifMatch: current, wantUpdates: 0, wantStored: 3, wantPrevious: "initial"},
 		{
 			name: "if-match stale", replicas: 5, ifMatch: func(*fixture) string { return "17" },
-			wantErr: ErrPreconditionFailed, wantMsg: []string{`not "17" from If-Match`}, wantUpdates: 0, wantStored: 3,
+			wantErr: ErrPreconditionFailed, wantMsg: []string{`not "17" from If-Match`}, wantUpdates: 0, wantStored: 3, wantPrevious: "initial",
 		},
 		{
 			name: "conflict is retried", replicas: 5, reactor: func(f *fixture) k8stesting.ReactionFunc { return concurrentWrite(f, 1) },
-			wantChanged: true, wantUpdates: 2, wantConflicts: 1, wantStored: 5,
+			wantChanged: true, wantUpdates: 2, wantConflicts: 1, wantStored: 5, wantPrevious: "concurrent",
 		},
 		{
 			name: "conflict with if-match is a precondition failure", replicas: 5, ifMatch: current,
 			reactor: func(f *fixture) k8stesting.ReactionFunc { return concurrentWrite(f, 1) },
-			wantErr: ErrPreconditionFailed, wantMsg: []string{"was modified after resourceVersion"}, wantUpdates: 1, wantStored: 3,
+			wantErr: ErrPreconditionFailed, wantMsg: []string{"was modified after resourceVersion"}, wantUpdates: 1, wantStored: 3, wantPrevious: "initial",
 		},
 		{
 			name: "conflicts until the retries run out", replicas: 5,
 			reactor:    func(f *fixture) k8stesting.ReactionFunc { return concurrentWrite(f, 1000) },
 			wantAPIErr: apierrors.IsConflict, wantMsg: []string{"still conflicting after 5 attempts"}, wantUpdates: 5, wantStored: 3,
+			wantPrevious: "concurrent",
 		},
 		{
 			name: "not found", deployment: "missing", replicas: 5,
@@ -95,14 +101,14 @@ func TestScale(t *testing.T) {
 			},
 			wantAPIErr:  apierrors.IsForbidden,
 			wantMsg:     []string{`update deployments.apps/scale "web" in namespace "team-a": `, `cannot update resource "deployments/scale"`},
-			wantUpdates: 1, wantStored: 3,
+			wantUpdates: 1, wantStored: 3, wantPrevious: "initial",
 		},
 		{
 			name: "server error passes through", replicas: 5,
 			reactor: func(*fixture) k8stesting.ReactionFunc {
 				return onScaleUpdate(func(int32) (bool, error) { return true, apierrors.NewInternalError(errors.New("etcd timeout")) })
 			},
-			wantAPIErr: apierrors.IsInternalError, wantMsg: []string{"etcd timeout"}, wantUpdates: 1, wantStored: 3,
+			wantAPIErr: apierrors.IsInternalError, wantMsg: []string{"etcd timeout"}, wantUpdates: 1, wantStored: 3, wantPrevious: "initial",
 		},
 	}
 	for _, tt := range tests {
@@ -122,7 +128,18 @@ func TestScale(t *testing.T) {
 				target = tt.deployment
 			}
 
+			initialRV := f.stored(ns, name).ResourceVersion
+
 			res, err := s.Scale(context.Background(), ns, target, tt.replicas, ifMatch)
+
+			switch prev := res.PreviousResourceVersion; {
+			case tt.wantPrevious == "initial" && prev != initialRV,
+				tt.wantPrevious == "concurrent" && (prev == "" || prev == initialRV),
+				tt.wantPrevious == "" && prev != "":
+				t.Errorf("PreviousResourceVersion = %q, want %s (initial %q)", prev, cmp.Or(tt.wantPrevious, "none"), initialRV)
+			case prev != "" && res.PreviousReplicas != 3:
+				t.Errorf("PreviousReplicas = %d, want 3", res.PreviousReplicas)
+			}
 
 			if got := f.scaleUpdates(); got != tt.wantUpdates {
 				t.Errorf("update calls on deployments/scale = %d, want %d", got, tt.wantUpdates)

@@ -107,6 +107,11 @@ func (c *Cache) listWatch(ni *namespaceInformer) cache.ListerWatcher {
 		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
 			w, err := deployments.Watch(ctx, opts)
 			c.observeCall(ctx, ni, "watch", err)
+			if err == nil {
+				// The reflector re-opens its watch every few minutes and
+				// after every break; at debug, this traces the reconnects.
+				c.logger.Debug("deployment watch started", "namespace", ni.namespace, "resourceVersion", opts.ResourceVersion)
+			}
 			return w, err
 		},
 	}

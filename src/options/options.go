@@ -8,12 +8,14 @@ import (
 	"math"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/replicasd/replicasd/src/authz"
 	"github.com/replicasd/replicasd/src/tlsconfig"
 )
 
@@ -29,6 +31,7 @@ type Options struct {
 	TLSCertFile       string
 	TLSPrivateKeyFile string
 	ClientCAFile      string
+	ClientCRLFile     string
 	TLSMinVersion     string
 
 	Kubeconfig string
@@ -46,6 +49,16 @@ type Options struct {
 	ShutdownTimeout           time.Duration
 
 	AuthorizationPolicyFile string
+
+	WriteRateLimit      float64
+	WriteBurst          int
+	ReadRateLimit       float64
+	ReadBurst           int
+	MaxInflightRequests int
+
+	AuditLogPath   string
+	AuditLogFormat string
+	AuditReads     bool
 
 	LogFormat string
 	LogLevel  string
@@ -72,6 +85,12 @@ func New() *Options {
 		ReadYourWritesTimeout:     5 * time.Second,
 		MinResourceVersionTimeout: 5 * time.Second,
 		ShutdownTimeout:           15 * time.Second,
+		WriteRateLimit:            10,
+		WriteBurst:                20,
+		ReadBurst:                 100,
+		MaxInflightRequests:       400,
+		AuditLogPath:              "-",
+		AuditLogFormat:            "json",
 		LogFormat:                 "json",
 		LogLevel:                  "info",
 	}
@@ -84,6 +103,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.TLSCertFile, "tls-cert-file", o.TLSCertFile, "server certificate (PEM), reloaded when it changes; required")
 	fs.StringVar(&o.TLSPrivateKeyFile, "tls-private-key-file", o.TLSPrivateKeyFile, "server private key (PEM), reloaded when it changes; required")
 	fs.StringVar(&o.ClientCAFile, "client-ca-file", o.ClientCAFile, "CA bundle (PEM) that client certificates must chain to, reloaded when it changes; required")
+	fs.StringVar(&o.ClientCRLFile, "client-crl-file", o.ClientCRLFile, "PEM CRLs signed by the client CAs, reloaded when they change; a revoked client certificate is refused at the handshake")
 	fs.StringVar(&o.TLSMinVersion, "tls-min-version", o.TLSMinVersion, "lowest TLS version accepted: VersionTLS13 or VersionTLS12")
 	fs.StringVar(&o.Kubeconfig, "kubeconfig", o.Kubeconfig, "kubeconfig file; default: in-cluster config, KUBECONFIG, ~/.kube/config")
 	fs.StringVar(&o.Context, "context", o.Context, "kubeconfig context to use")
@@ -97,6 +117,14 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.MinResourceVersionTimeout, "min-resource-version-timeout", o.MinResourceVersionTimeout, "how long a GET with ?minResourceVersion waits before answering 504")
 	fs.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", o.ShutdownTimeout, "how long in-flight requests may take to finish after SIGTERM")
 	fs.StringVar(&o.AuthorizationPolicyFile, "authorization-policy-file", o.AuthorizationPolicyFile, "who may do what (YAML); none: every verified client may read and scale")
+	fs.Float64Var(&o.WriteRateLimit, "write-rate-limit", o.WriteRateLimit, "PUTs per second allowed to each client identity, sustained; 0 turns the limit off")
+	fs.IntVar(&o.WriteBurst, "write-burst", o.WriteBurst, "PUTs each client identity may send at once above --write-rate-limit")
+	fs.Float64Var(&o.ReadRateLimit, "read-rate-limit", o.ReadRateLimit, "GETs per second allowed to each client identity, sustained (/health exempt); 0 turns the limit off")
+	fs.IntVar(&o.ReadBurst, "read-burst", o.ReadBurst, "GETs each client identity may send at once above --read-rate-limit")
+	fs.IntVar(&o.MaxInflightRequests, "max-inflight-requests", o.MaxInflightRequests, "API requests served at once; more get 429; 0 turns the bound off")
+	fs.StringVar(&o.AuditLogPath, "audit-log-path", o.AuditLogPath, "where audit events go: a file (appended to, created with mode 0600) or - for stdout")
+	fs.StringVar(&o.AuditLogFormat, "audit-log-format", o.AuditLogFormat, "format of the audit events: json (one object per line)")
+	fs.BoolVar(&o.AuditReads, "audit-reads", o.AuditReads, "audit successful reads too (writes and refused requests always are)")
 	fs.StringVar(&o.LogFormat, "log-format", o.LogFormat, "json or text")
 	fs.StringVar(&o.LogLevel, "log-level", o.LogLevel, "debug, info, warn or error")
 	fs.BoolVar(&o.Version, "version", false, "print the version and exit")
@@ -170,7 +198,14 @@ func (o *Options) Validate() []error {
 	checkFile("tls-cert-file", o.TLSCertFile, true)
 	checkFile("tls-private-key-file", o.TLSPrivateKeyFile, true)
 	checkFile("client-ca-file", o.ClientCAFile, true)
+	checkFile("client-crl-file", o.ClientCRLFile, false)
 	checkFile("authorization-policy-file", o.AuthorizationPolicyFile, false)
+	if st, err := os.Stat(o.AuthorizationPolicyFile); o.AuthorizationPolicyFile != "" && err == nil && !st.IsDir() {
+		// Every problem of the policy, each naming its line, before starting.
+		if _, err := authz.ParseFile(o.AuthorizationPolicyFile); err != nil {
+			add("--authorization-policy-file: %v", err)
+		}
+	}
 	if o.Kubeconfig != "" {
 		checkFile("kubeconfig", o.Kubeconfig, false)
 	}
@@ -215,6 +250,36 @@ func (o *Options) Validate() []error {
 		if d.v <= 0 {
 			add("--%s %v: must be positive", d.flag, d.v)
 		}
+	}
+	if o.AuditLogFormat != "json" {
+		add("--audit-log-format %q: must be json", o.AuditLogFormat)
+	}
+	if o.AuditLogPath == "" {
+		add("--audit-log-path is empty; give a file or - for stdout")
+	} else if o.AuditLogPath != "-" {
+		if st, err := os.Stat(o.AuditLogPath); err == nil && st.IsDir() {
+			add("--audit-log-path %q is a directory, not a file", o.AuditLogPath)
+		} else if st, err := os.Stat(filepath.Dir(o.AuditLogPath)); err != nil || !st.IsDir() {
+			add("--audit-log-path %q: directory %q does not exist", o.AuditLogPath, filepath.Dir(o.AuditLogPath))
+		}
+	}
+	for _, l := range []struct {
+		rate, burst string
+		r           float64
+		b           int
+	}{
+		{"write-rate-limit", "write-burst", o.WriteRateLimit, o.WriteBurst},
+		{"read-rate-limit", "read-burst", o.ReadRateLimit, o.ReadBurst},
+	} {
+		if !(l.r >= 0) || math.IsInf(l.r, 0) {
+			add("--%s %v: must be a number of requests per second, or 0 for no limit", l.rate, l.r)
+		}
+		if l.b < 0 || (l.r > 0 && l.b < 1) {
+			add("--%s %d: must be at least 1 while --%s is on", l.burst, l.b, l.rate)
+		}
+	}
+	if o.MaxInflightRequests < 0 {
+		add("--max-inflight-requests %d: must be 0 (no bound) or more", o.MaxInflightRequests)
 	}
 	if o.LogFormat != "json" && o.LogFormat != "text" {
 		add("--log-format %q: must be json or text", o.LogFormat)

@@ -21,6 +21,13 @@ const (
 // Info describes one request. Fields the handler does not know stay zero.
 // It is only touched by the goroutine serving the request.
 type Info struct {
+	// RequestID identifies the request in audit events and logs: the
+	// client's X-Request-ID when it sent a usable one, else a generated one.
+	RequestID string
+	// Route is the mux path template of the matched route ("" when no
+	// route matched), for metric labels that must not carry raw paths.
+	Route string
+
 	Verb      string
 	Namespace string
 	Name      string

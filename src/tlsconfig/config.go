@@ -14,6 +14,11 @@ type Config struct {
 	CertFile, KeyFile string
 	// ClientCAFile is the PEM bundle client certificates must chain to.
 	ClientCAFile string
+	// ClientCRLFile optionally holds one or more PEM certificate revocation
+	// lists ("X509 CRL" blocks), each signed by a CA of ClientCAFile. A
+	// client certificate they revoke is refused at the handshake. Empty
+	// means no revocation checks.
+	ClientCRLFile string
 	// MinVersion is tls.VersionTLS13 or tls.VersionTLS12; zero means
 	// tls.VersionTLS13.
 	MinVersion uint16

@@ -6,3 +6,18 @@ func Watching(r *Reloader) <-chan struct{} { return r.watching }
 
 // RotateTicketKeys rotates the session ticket keys now instead of daily.
 func RotateTicketKeys(r *Reloader) { r.rotateTicketKeys() }
+
+// ReloadKeepingTicketKeys reloads the files as Reload does but keeps the
+// session ticket keys, so a test can show that resumed sessions are checked
+// against the new files even when their tickets still decrypt.
+func ReloadKeepingTicketKeys(r *Reloader) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	snap := readSnapshot(r.cfg)
+	m, err := snap.parse(r.cfg)
+	if err != nil {
+		return err
+	}
+	r.install(m, snap.digest, r.gen.Load().ticketKeys)
+	return nil
+}

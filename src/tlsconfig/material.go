@@ -12,18 +12,20 @@ import (
 	"os"
 )
 
-// material is one consistent, parsed set of the three files.
+// material is one consistent, parsed set of the files.
 type material struct {
 	cert      tls.Certificate // Leaf is set
 	clientCAs *x509.CertPool
 	caCerts   []*x509.Certificate
+	// revocations is nil without a CRL file.
+	revocations *revocations
 }
 
-// snapshot is the raw content of the three files as read at one moment.
+// snapshot is the raw content of the files as read at one moment.
 type snapshot struct {
-	cert, key, ca []byte
-	err           error // the first read error, if any
-	digest        [sha256.Size]byte
+	cert, key, ca, crl []byte
+	err                error // the first read error, if any
+	digest             [sha256.Size]byte
 }
 
 // readSnapshot reads the files. Its digest covers contents and read errors,
@@ -31,10 +33,17 @@ type snapshot struct {
 func readSnapshot(cfg Config) snapshot {
 	var s snapshot
 	h := sha256.New()
-	for _, f := range []struct {
+	files := []struct {
 		path string
 		dst  *[]byte
-	}{{cfg.CertFile, &s.cert}, {cfg.KeyFile, &s.key}, {cfg.ClientCAFile, &s.ca}} {
+	}{{cfg.CertFile, &s.cert}, {cfg.KeyFile, &s.key}, {cfg.ClientCAFile, &s.ca}}
+	if cfg.ClientCRLFile != "" {
+		files = append(files, struct {
+			path string
+			dst  *[]byte
+		}{cfg.ClientCRLFile, &s.crl})
+	}
+	for _, f := range files {
 		data, err := os.ReadFile(f.path)
 		if err != nil {
 			s.err = cmp.Or(s.err, err)
@@ -50,7 +59,8 @@ func readSnapshot(cfg Config) snapshot {
 }
 
 // parse turns a snapshot into material, checking that the key matches the
-// certificate and that the CA bundle holds only certificates.
+// certificate, that the CA bundle holds only certificates and that every CRL
+// is signed by one of those CAs.
 func (s snapshot) parse(cfg Config) (*material, error) {
 	if s.err != nil {
 		return nil, s.err
@@ -67,7 +77,13 @@ func (s snapshot) parse(cfg Config) (*material, error) {
 	for _, ca := range cas {
 		pool.AddCert(ca)
 	}
-	return &material{cert: cert, clientCAs: pool, caCerts: cas}, nil
+	m := &material{cert: cert, clientCAs: pool, caCerts: cas}
+	if cfg.ClientCRLFile != "" {
+		if m.revocations, err = parseCRLs(s.crl, cas); err != nil {
+			return nil, fmt.Errorf("loading client CRL file %s: %w", cfg.ClientCRLFile, err)
+		}
+	}
+	return m, nil
 }
 
 // parseCABundle parses every PEM block as a certificate. Unlike

@@ -28,8 +28,8 @@ const (
 // files do not change; a ticket outlives at most two periods.
 const ticketKeyRotation = 24 * time.Hour
 
-// Reloader serves the certificate, key and client CA bundle named by a
-// [Config], and replaces them when the files change. It is safe for
+// Reloader serves the certificate, key, client CA bundle and optional client
+// CRLs named by a [Config], and replaces them when the files change. It is safe for
 // concurrent use.
 type Reloader struct {
 	cfg          Config
@@ -203,7 +203,8 @@ func (r *Reloader) Reload() error {
 		return err
 	}
 	r.failed, r.failedErr = [32]byte{}, nil
-	// A new CA bundle must not honour tickets issued under the old one.
+	// A new CA bundle or CRL must not honour tickets issued under the old
+	// one.
 	r.install(m, snap.digest, nil)
 	r.logLoaded("reloaded TLS files", m)
 	r.onReload(ReloadSuccess)
@@ -212,17 +213,34 @@ func (r *Reloader) Reload() error {
 
 func (r *Reloader) logLoaded(msg string, m *material) {
 	leaf := m.cert.Leaf
-	r.logger.Info(msg,
+	attrs := []any{
 		"certFile", r.cfg.CertFile,
 		"subject", leaf.Subject.String(),
 		"serial", leaf.SerialNumber.Text(16),
 		"notAfter", leaf.NotAfter,
 		"clientCAFile", r.cfg.ClientCAFile,
 		"clientCAs", len(m.caCerts),
-		"clientCANotAfter", earliestExpiry(m.caCerts))
-	if now := time.Now(); now.Before(leaf.NotBefore) || now.After(leaf.NotAfter) {
+		"clientCANotAfter", earliestExpiry(m.caCerts),
+	}
+	rv := m.revocations
+	if rv != nil {
+		attrs = append(attrs,
+			"clientCRLFile", r.cfg.ClientCRLFile,
+			"clientCRLs", rv.lists,
+			"revokedCertificates", rv.count,
+			"clientCRLNextUpdate", rv.nextUpdate)
+	}
+	r.logger.Info(msg, attrs...)
+	now := time.Now()
+	if now.Before(leaf.NotBefore) || now.After(leaf.NotAfter) {
 		r.logger.Warn("the server certificate is not valid now; clients will refuse it",
 			"certFile", r.cfg.CertFile, "notBefore", leaf.NotBefore, "notAfter", leaf.NotAfter)
+	}
+	if rv.expired(now) {
+		// Still enforced: an old list of revoked certificates is better than
+		// none, and refusing every client would be an outage.
+		r.logger.Warn("the client CRL has expired; it is still enforced, but the CA should publish a new one",
+			"clientCRLFile", r.cfg.ClientCRLFile, "nextUpdate", rv.nextUpdate)
 	}
 }
 
@@ -238,9 +256,18 @@ func (r *Reloader) verifyConnection(g *generation, cs tls.ConnectionState) error
 	if !slices.Contains(leaf.ExtKeyUsage, x509.ExtKeyUsageClientAuth) {
 		return fmt.Errorf("tlsconfig: client certificate %q lacks the clientAuth extended key usage", leaf.Subject)
 	}
+	cur := r.gen.Load()
+	// The current CRLs, not the handshake's: a resumed session carries the
+	// certificates of its first handshake, and must not outlive their
+	// revocation.
+	for _, c := range cs.PeerCertificates {
+		if cur.material.revocations.isRevoked(c) {
+			return fmt.Errorf("tlsconfig: client certificate %q (serial %s) is revoked by the client CRL", c.Subject, serialKey(c.SerialNumber))
+		}
+	}
 	// A reload between this handshake's GetConfigForClient and now: check
 	// the chain against the CAs that are current.
-	if cur := r.gen.Load(); cur.material != g.material {
+	if cur.material != g.material {
 		inter := x509.NewCertPool()
 		for _, c := range cs.PeerCertificates[1:] {
 			inter.AddCert(c)
@@ -271,6 +298,16 @@ func (r *Reloader) ClientCAs() []*x509.Certificate {
 // ClientCAExpiry returns when the first of the current client CAs expires.
 func (r *Reloader) ClientCAExpiry() time.Time {
 	return earliestExpiry(r.gen.Load().material.caCerts)
+}
+
+// ClientCRLNextUpdate returns the earliest NextUpdate of the loaded client
+// CRLs: once it has passed, the CRL has expired (it is still enforced). It is
+// zero when no CRL file is configured or no CRL sets a NextUpdate.
+func (r *Reloader) ClientCRLNextUpdate() time.Time {
+	if rv := r.gen.Load().material.revocations; rv != nil {
+		return rv.nextUpdate
+	}
+	return time.Time{}
 }
 
 func earliestExpiry(certs []*x509.Certificate) time.Time {

@@ -1,0 +1,110 @@
+package metrics
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/replicasd/replicasd/src/requestinfo"
+)
+
+// RouteUnmatched is the route label of requests no route matched (404s of
+// unknown paths), so that raw paths never become label values.
+const RouteUnmatched = "unmatched"
+
+// methodOther stands for every method outside the standard set: a client
+// must not be able to mint label values.
+const methodOther = "OTHER"
+
+// Middleware counts and times every API request and tracks the requests in
+// flight. Put it outside the router, with RouteMiddleware added to the
+// router with Use, so that requests refused by other middleware and 404s
+// are counted too. It puts a requestinfo.Info into the request context when
+// no earlier middleware did.
+func (m *Metrics) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		info := requestinfo.From(r.Context())
+		if info == nil {
+			info = &requestinfo.Info{}
+			r = r.WithContext(requestinfo.With(r.Context(), info))
+		}
+		m.httpInFlight.Inc()
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		completed := false
+		defer func() {
+			m.httpInFlight.Dec()
+			code := rec.status
+			switch {
+			case code == 0 && !completed:
+				code = http.StatusInternalServerError // the handler panicked before answering
+			case code == 0:
+				code = http.StatusOK // net/http's implicit status
+			}
+			route := info.Route
+			if route == "" {
+				route = RouteUnmatched
+			}
+			method := normalizeMethod(r.Method)
+			m.httpRequests.WithLabelValues(route, method, strconv.Itoa(code)).Inc()
+			m.httpDuration.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
+			if code == http.StatusForbidden && info.Verb == requestinfo.VerbScale {
+				// Refused by the authorization policy before reaching the
+				// scaler, which counts every other outcome.
+				m.scaleOperations.WithLabelValues(ScaleForbidden).Inc()
+			}
+		}()
+		next.ServeHTTP(rec, r)
+		completed = true
+	})
+}
+
+// RouteMiddleware records the matched route's path template for Middleware.
+// Add it to the API router with Use: only there does mux.CurrentRoute know
+// the route.
+func RouteMiddleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if info := requestinfo.From(r.Context()); info != nil {
+			if route := mux.CurrentRoute(r); route != nil {
+				if tpl, err := route.GetPathTemplate(); err == nil {
+					info.Route = tpl
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func normalizeMethod(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
+		return method
+	}
+	return methodOther
+}
+
+// statusRecorder remembers the status code of the response.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }

@@ -1,0 +1,34 @@
+package ratelimit
+
+import (
+	"sync/atomic"
+	"time"
+)
+
+// inflightRetryAfter is the Retry-After of a request refused for the
+// in-flight bound: requests take milliseconds, so a second is plenty.
+const inflightRetryAfter = time.Second
+
+// Inflight bounds the requests being served at once, so a flood cannot
+// exhaust the process's memory or goroutines. Safe for concurrent use.
+type Inflight struct {
+	max int64
+	n   atomic.Int64
+}
+
+// NewInflight returns a bound of max requests; zero or negative means no
+// bound.
+func NewInflight(max int) *Inflight { return &Inflight{max: int64(max)} }
+
+// Acquire admits one request and returns the function that ends it (call it
+// once), or an [*Error] when max requests are already in flight.
+func (l *Inflight) Acquire() (release func(), err error) {
+	if l.n.Add(1) > l.max && l.max > 0 {
+		l.n.Add(-1)
+		return nil, &Error{What: "requests in flight", RetryAfter: inflightRetryAfter}
+	}
+	return func() { l.n.Add(-1) }, nil
+}
+
+// InFlight returns how many requests are in flight now.
+func (l *Inflight) InFlight() int { return int(l.n.Load()) }
