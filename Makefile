@@ -31,7 +31,36 @@ unit: ## unit tests, with the race detector
 	$(GO) test -race -count=1 ./src/...
 
 .PHONY: test
-test: unit ## every suite: unit, integration, e2e
+test: unit integration e2e ## every suite: unit, integration, e2e
+
+.PHONY: controlplane
+controlplane: ## build kube-apiserver, etcd, kwok... from Go modules into ~/.cache/replicasd (once)
+	scripts/build-controlplane.sh >/dev/null
+
+.PHONY: integration
+integration: ## envtest suite: real etcd + kube-apiserver, server in-process
+	KUBEBUILDER_ASSETS="$$(scripts/build-controlplane.sh --envtest-dir)" \
+	  $(GO) test -count=1 -timeout 20m ./integration/... $(GINKGO_ARGS)
+
+# e2e: kind when E2E_PROVIDER=kind (the GitHub workflow, which installs the
+# chart and sets E2E_SERVER_URL), the local kwok cluster otherwise.
+E2E_PROVIDER ?= kwok
+.PHONY: e2e
+e2e: build ## e2e suite against a real cluster (local kwok; kind with E2E_PROVIDER=kind)
+	@if [ "$(E2E_PROVIDER)" = kind ]; then \
+	  $(GO) test -count=1 -timeout 30m ./e2e/... $(GINKGO_ARGS); \
+	else \
+	  kubeconfig=$$(scripts/cluster.sh up | tail -n 1); \
+	  KUBECONFIG=$$kubeconfig KUBECTL=$$(scripts/build-controlplane.sh --path kubectl) \
+	    REPLICASD_BIN=$(CURDIR)/$(BIN_DIR)/replicasd \
+	    $(GO) test -count=1 -timeout 30m ./e2e/... $(GINKGO_ARGS); \
+	fi
+
+.PHONY: cluster-up cluster-down
+cluster-up: ## start the local kwok cluster (prints its kubeconfig path)
+	scripts/cluster.sh up
+cluster-down: ## remove the local kwok cluster
+	scripts/cluster.sh down
 
 .PHONY: lint lint-go
 lint: $(LINT_TARGETS) ## formatting, vet, static analysis, and every area's checks

@@ -56,7 +56,7 @@ helm-sync-rules: ## copy deploy/monitoring/prometheus-rules.yaml into the chart
 
 .PHONY: deploy
 deploy: build ## install or upgrade the Helm chart into the cluster KUBECONFIG points at
-	scripts/deploy.sh
+	IMAGE=$(IMAGE) IMAGE_TAG=$(IMAGE_TAG) scripts/deploy.sh
 
 .PHONY: undeploy
 undeploy: ## uninstall the Helm release make deploy installed

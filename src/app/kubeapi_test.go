@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/pem"
 	"flag"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"path/filepath"
@@ -305,8 +307,13 @@ func TestNoSecretsInLogsOrAudit(t *testing.T) {
 		"server key": rc.serverPair, "client key": rc.clientPair, "rotated server key": rotated, "stranger key": stranger,
 	} {
 		block, _ := pem.Decode(pair.KeyPEM)
-		body := strings.Join(strings.Split(strings.TrimSpace(strings.Split(strings.Split(string(pair.KeyPEM), "-----\n")[1], "-----END")[0]), "\n"), "")
-		secrets[name+" (base64)"] = body[len(body)/2:] // any long run of it
+		// Each line of the PEM body, since JSON escapes the newlines.
+		for i, line := range strings.Split(string(pair.KeyPEM), "\n") {
+			if len(line) >= 16 && !strings.HasPrefix(line, "-----") {
+				secrets[fmt.Sprintf("%s (PEM line %d)", name, i)] = line
+			}
+		}
+		secrets[name+" (DER, base64)"] = base64.StdEncoding.EncodeToString(block.Bytes)[8:40]
 		secrets[name+" (DER hex)"] = hex.EncodeToString(block.Bytes)[:32]
 		secrets[name+" (scalar hex)"] = pair.Key.D.Text(16)
 		secrets[name+" (scalar decimal)"] = pair.Key.D.String()

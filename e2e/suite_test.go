@@ -1,0 +1,118 @@
+// Package e2e runs replicasd against a real cluster (KUBECONFIG): the local
+// kwok cluster here, kind in GitHub Actions. The server runs as local
+// processes under the least-privilege ServiceAccount of deploy/rbac, or, with
+// E2E_SERVER_URL, is the in-cluster service the workflow installed.
+package e2e
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/utils/ptr"
+
+	"github.com/replicasd/replicasd/src/certs"
+)
+
+var (
+	adminCfg  *rest.Config
+	adminKube *kubernetes.Clientset
+	// saKubeconfig is a kubeconfig for the replicasd ServiceAccount.
+	saKubeconfig string
+	saKube       *kubernetes.Clientset
+	// ca signs the servers' and clients' certificates.
+	ca       *certs.Pair
+	certsDir string
+	// primary is the server most specs talk to.
+	primary *server
+	repo    string
+)
+
+func TestE2E(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "replicasd e2e")
+}
+
+var _ = BeforeSuite(func() {
+	var err error
+	repo, err = filepath.Abs("..")
+	Expect(err).NotTo(HaveOccurred())
+	Expect(os.Getenv("KUBECONFIG")).NotTo(BeEmpty(), "KUBECONFIG must point at a cluster: run `make e2e`")
+	adminCfg, err = clientcmd.BuildConfigFromFlags("", os.Getenv("KUBECONFIG"))
+	Expect(err).NotTo(HaveOccurred())
+	adminCfg.QPS, adminCfg.Burst = 100, 200
+	adminKube, err = kubernetes.NewForConfig(adminCfg)
+	Expect(err).NotTo(HaveOccurred())
+
+	certsDir = GinkgoT().TempDir()
+	if dir := os.Getenv("E2E_CERTS_DIR"); dir != "" {
+		// The workflow made the CA the in-cluster server trusts.
+		ca, err = certs.Load(filepath.Join(dir, "ca.crt"), filepath.Join(dir, "ca.key"))
+		Expect(err).NotTo(HaveOccurred())
+	} else {
+		ca, err = certs.NewCA("replicasd-e2e-ca")
+		Expect(err).NotTo(HaveOccurred())
+	}
+
+	applyRBAC()
+	saKubeconfig, saKube = serviceAccountKubeconfig()
+
+	if url := os.Getenv("E2E_SERVER_URL"); url != "" {
+		primary = externalServer(url)
+	} else {
+		primary = startServer("primary")
+	}
+	primary.waitReady()
+})
+
+// applyRBAC installs deploy/rbac (namespace, ServiceAccount, ClusterRole
+// and binding) with kubectl-like create-or-update semantics.
+func applyRBAC() {
+	GinkgoHelper()
+	out, err := kubectl("apply", "-f", filepath.Join(repo, "deploy", "rbac"))
+	Expect(err).NotTo(HaveOccurred(), out)
+}
+
+// serviceAccountKubeconfig writes a kubeconfig holding a short-lived token
+// of the replicasd ServiceAccount, so the server runs with exactly the
+// permissions deploy/rbac grants.
+func serviceAccountKubeconfig() (string, *kubernetes.Clientset) {
+	GinkgoHelper()
+	ctx := context.Background()
+	tr, err := adminKube.CoreV1().ServiceAccounts("replicasd-system").CreateToken(ctx, "replicasd",
+		&authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](3600)}}, metav1.CreateOptions{})
+	Expect(err).NotTo(HaveOccurred())
+	cfg := rest.AnonymousClientConfig(adminCfg)
+	cfg.BearerToken = tr.Status.Token
+	path := filepath.Join(certsDir, "sa.kubeconfig")
+	Expect(writeKubeconfig(path, cfg)).To(Succeed())
+	client, err := kubernetes.NewForConfig(cfg)
+	Expect(err).NotTo(HaveOccurred())
+	return path, client
+}
+
+var _ = AfterSuite(func() {
+	stopAllServers()
+})
+
+// newNamespace creates a namespace for one spec and deletes it afterwards.
+func newNamespace(prefix string) string {
+	GinkgoHelper()
+	ns, err := adminKube.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{
+		ObjectMeta: metav1.ObjectMeta{GenerateName: "e2e-" + prefix + "-"}}, metav1.CreateOptions{})
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(func() {
+		_ = adminKube.CoreV1().Namespaces().Delete(context.Background(), ns.Name, metav1.DeleteOptions{})
+	})
+	return ns.Name
+}
+
