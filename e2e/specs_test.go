@@ -6,8 +6,6 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net/http"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -176,6 +174,11 @@ var _ = Describe("concurrent scaling", func() {
 	})
 
 	It("with If-Match from one ETag, exactly one writer wins and the rest get 412", func() {
+		// The deployment controller writes status after creation, and every
+		// write moves the resourceVersion: take the ETag once it settled.
+		waitSettled(ns, "web")
+		Eventually(func() string { return primary.get(path).Header.Get("ETag") }).
+			Should(Equal(fmt.Sprintf("%q", currentRV(ns, "web"))))
 		etag := primary.get(path).Header.Get("ETag")
 		Expect(etag).NotTo(BeEmpty())
 		const clients = 20
@@ -245,6 +248,21 @@ var _ = Describe("least-privilege RBAC", func() {
 	})
 })
 
-var _ = fmt.Sprint
-var _ = strconv.Itoa
-var _ = strings.Contains
+// waitSettled waits until the deployment controller has nothing left to
+// write: the rollout is complete and observed.
+func waitSettled(namespace, name string) {
+	GinkgoHelper()
+	Eventually(func() bool {
+		d, err := adminKube.AppsV1().Deployments(namespace).Get(context.Background(), name, metav1.GetOptions{})
+		Expect(err).NotTo(HaveOccurred())
+		return d.Status.ObservedGeneration == d.Generation && d.Status.ReadyReplicas == *d.Spec.Replicas &&
+			d.Status.UpdatedReplicas == *d.Spec.Replicas && d.Status.AvailableReplicas == *d.Spec.Replicas
+	}).WithTimeout(60 * time.Second).Should(BeTrue())
+}
+
+func currentRV(namespace, name string) string {
+	GinkgoHelper()
+	d, err := adminKube.AppsV1().Deployments(namespace).Get(context.Background(), name, metav1.GetOptions{})
+	Expect(err).NotTo(HaveOccurred())
+	return d.ResourceVersion
+}

@@ -1,9 +1,7 @@
 package app
 
 import (
-	"cmp"
 	"log/slog"
-	"time"
 
 	"github.com/replicasd/replicasd/src/api"
 	"github.com/replicasd/replicasd/src/authz"
@@ -36,12 +34,4 @@ func securityOptions(opts *api.Options, cfg *Config, authorizer *authz.Authorize
 	if cfg.MaxInflightRequests > 0 {
 		opts.Inflight = ratelimit.NewInflight(cfg.MaxInflightRequests)
 	}
-}
-
-// apiTimeouts returns the API server's header and write timeouts: cfg's when
-// set, else the defaults. The write timeout leaves room for a PUT's
-// Kubernetes calls plus its bounded read-your-writes wait.
-func apiTimeouts(cfg *Config) (readHeader, write time.Duration) {
-	return cmp.Or(cfg.ReadHeaderTimeout, readHeaderTimeout),
-		cmp.Or(cfg.WriteTimeout, max(cfg.ReadYourWritesTimeout, cfg.MinResourceVersionTimeout)+writeTimeoutSlack)
 }

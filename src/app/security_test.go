@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"math/big"
 	"net"
@@ -476,53 +477,85 @@ func TestSlowlorisIsCutOffAfterTheHeaderTimeout(t *testing.T) {
 	}
 }
 
-// maxSendBuffer is the most a Linux socket's send buffer grows to
-// (tcp_wmem's maximum), 4 MiB by default.
-func maxSendBuffer(t *testing.T) int {
-	t.Helper()
-	b, err := os.ReadFile("/proc/sys/net/ipv4/tcp_wmem")
-	if err != nil {
-		t.Skipf("cannot size the socket buffers: %v", err)
+func TestAPIServerTimeouts(t *testing.T) {
+	tests := []struct {
+		name                   string
+		cfg                    Config
+		wantHeader, wantWrite time.Duration
+	}{
+		{name: "defaults", cfg: Config{ReadYourWritesTimeout: 5 * time.Second, MinResourceVersionTimeout: 5 * time.Second},
+			wantHeader: 5 * time.Second, wantWrite: 25 * time.Second},
+		{name: "write timeout follows the longest wait", cfg: Config{ReadYourWritesTimeout: 5 * time.Second, MinResourceVersionTimeout: 30 * time.Second},
+			wantHeader: 5 * time.Second, wantWrite: 50 * time.Second},
+		{name: "overrides", cfg: Config{ReadHeaderTimeout: time.Second, WriteTimeout: 2 * time.Second, MinResourceVersionTimeout: time.Hour},
+			wantHeader: time.Second, wantWrite: 2 * time.Second},
 	}
-	fields := strings.Fields(string(b))
-	n, err := strconv.Atoi(fields[len(fields)-1])
-	if err != nil {
-		t.Fatalf("tcp_wmem %q: %v", b, err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newAPIServer(&tt.cfg, http.NotFoundHandler(), nil, nil)
+			if srv.ReadHeaderTimeout != tt.wantHeader || srv.WriteTimeout != tt.wantWrite {
+				t.Errorf("ReadHeaderTimeout %v, WriteTimeout %v; want %v, %v", srv.ReadHeaderTimeout, srv.WriteTimeout, tt.wantHeader, tt.wantWrite)
+			}
+			if srv.ReadTimeout <= 0 || srv.IdleTimeout <= 0 || srv.MaxHeaderBytes <= 0 {
+				t.Errorf("ReadTimeout %v, IdleTimeout %v, MaxHeaderBytes %d: each must be set", srv.ReadTimeout, srv.IdleTimeout, srv.MaxHeaderBytes)
+			}
+		})
 	}
-	return n
 }
 
 func TestSlowReaderIsCutOffAfterTheWriteTimeout(t *testing.T) {
-	// A list answer larger than the kernel can buffer between the server
-	// and a client that reads nothing, so the server's write must block.
-	cluster, err := fakecluster.New()
+	ca, err := certs.NewCA("test-ca")
 	if err != nil {
 		t.Fatal(err)
 	}
-	namespace := "team-" + strings.Repeat("a", 58)
-	name := strings.Repeat("x", 57)
-	for i := range 24000 {
-		if err := cluster.Create(fakecluster.Deployment(namespace, fmt.Sprintf("%s-%05d", name, i), 1, nil)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	h := startReady(t, cluster, func(c *Config) {
-		c.WriteTimeout = 500 * time.Millisecond
-		// The only slot shows when the server is done with the reader.
-		c.MaxInflightRequests = 1
-	})
-	full := do(t, h.client, "GET", h.base+"/deployments", "")
-	if limit := maxSendBuffer(t) + 1<<20; full.status != 200 || len(full.body) < limit {
-		t.Fatalf("the list answer is %d bytes (status %d), want over %d: the test would prove nothing", len(full.body), full.status, limit)
-	}
-
-	conn := h.rawConn(4096)
-	if _, err := io.WriteString(conn, "GET /api/v1/deployments HTTP/1.1\r\nHost: replicasd\r\n\r\n"); err != nil {
+	pair, err := ca.IssueServer(nil)
+	if err != nil {
 		t.Fatal(err)
 	}
-	// The client reads nothing. While the server writes to it, the slot is
-	// taken; it is free again only once the server has given up, since the
-	// answer cannot fit in the socket buffers.
-	h.eventually(func() bool { return do(t, h.client, "GET", h.base+"/health", "").status == http.StatusTooManyRequests })
-	h.eventually(func() bool { return do(t, h.client, "GET", h.base+"/health", "").status == http.StatusOK })
+	// An answer of 64 MiB, far more than the socket buffers between the
+	// server and a client that reads nothing can hold.
+	written := make(chan error, 1)
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		chunk := make([]byte, 64<<10)
+		for range 1 << 10 {
+			if _, err := w.Write(chunk); err != nil {
+				written <- err
+				return
+			}
+		}
+		written <- nil
+	})
+	srv := newAPIServer(&Config{WriteTimeout: 300 * time.Millisecond}, handler,
+		&tls.Config{Certificates: []tls.Certificate{pair.TLSCertificate()}, MinVersion: tls.VersionTLS13}, log.New(io.Discard, "", 0))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.ServeTLS(ln, "", "") }()
+	t.Cleanup(func() { _ = srv.Close() })
+
+	tcp, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tcp.Close()
+	if err := tcp.(*net.TCPConn).SetReadBuffer(4096); err != nil {
+		t.Fatal(err)
+	}
+	conn := tls.Client(tcp, &tls.Config{RootCAs: ca.CertPool(), ServerName: "127.0.0.1", NextProtos: []string{"http/1.1"}})
+	if _, err := io.WriteString(conn, "GET /big HTTP/1.1\r\nHost: replicasd\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-written:
+		var netErr net.Error
+		if err == nil {
+			t.Fatal("the server wrote 64 MiB to a client that reads nothing")
+		}
+		if !errors.As(err, &netErr) || !netErr.Timeout() {
+			t.Fatalf("the write failed with %v, want the write timeout", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server was still writing to a client that reads nothing after 10s")
+	}
 }

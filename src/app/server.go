@@ -144,20 +144,7 @@ func NewWithClient(cfg *Config, client kubernetes.Interface) (*Server, error) {
 		s.metrics.TLSHandshakeFailed(f.Reason)
 		s.audit.LogHandshake(f)
 	})
-	apiReadHeaderTimeout, apiWriteTimeout := apiTimeouts(cfg)
-	s.apiServer = &http.Server{
-		Handler:   handler,
-		TLSConfig: watcher.Config(s.reloader.TLSConfig()),
-		// A client that sends its headers slowly (slowloris) is cut off
-		// after the header timeout; one that never reads its answer,
-		// after the write timeout.
-		ReadHeaderTimeout: apiReadHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      apiWriteTimeout,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          watcher.ErrorLog(),
-	}
+	s.apiServer = newAPIServer(cfg, handler, watcher.Config(s.reloader.TLSConfig()), watcher.ErrorLog())
 
 	opsMux := http.NewServeMux()
 	s.checker.Register(opsMux)

@@ -1,6 +1,7 @@
 package load
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"io"
@@ -130,7 +131,7 @@ func (b *releasingBody) Close() error {
 func Do(ctx context.Context, client *http.Client, method, url string, header http.Header, body []byte) (int, http.Header, []byte, error) {
 	var rd io.Reader
 	if body != nil {
-		rd = bytesReader(body)
+		rd = bytes.NewReader(body)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, url, rd)
 	if err != nil {
