@@ -141,8 +141,8 @@ func tlsClient(cfg *tls.Config) *http.Client {
 
 func (s *server) waitReady() {
 	GinkgoHelper()
-	Eventually(func() int { return s.get("/health").Status }).WithTimeout(60 * time.Second).
-		WithPolling(200 * time.Millisecond).Should(Equal(http.StatusOK), func() string { return s.logText() })
+	Eventually(func() int { return s.get("/health").Status }).WithTimeout(60*time.Second).
+		WithPolling(200*time.Millisecond).Should(Equal(http.StatusOK), func() string { return s.logText() })
 	if s.ops != "" {
 		Eventually(func() int {
 			resp, err := http.Get(s.ops + "/readyz")

@@ -115,4 +115,3 @@ func newNamespace(prefix string) string {
 	})
 	return ns.Name
 }
-
