@@ -250,6 +250,9 @@ func (s *server) do(client *http.Client, method, path, body string, header map[s
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
+	if err == nil {
+		checkAgainstSpec(req, resp.StatusCode, resp.Header, b) // see openapi_test.go
+	}
 	return response{Status: resp.StatusCode, Header: resp.Header, Body: string(b)}, err
 }
 

@@ -115,12 +115,13 @@ log "helm upgrade --install ${RELEASE} ${CHART} --namespace ${NS} ${set_args[*]}
   "${set_args[@]}" ${wait_args[@]+"${wait_args[@]}"} ${HELM_ARGS}
 
 if [[ -n "${certs:-}" ]]; then
-  host="${fullname}.${NS}.svc"
+  k=kubectl
+  [[ "$(command -v kubectl || true)" == "${KUBECTL}" ]] || k="${KUBECTL}"
   cat >&2 <<TXT
 
 Try it with the development client certificate (admin, group sre):
 
-  ${KUBECTL} -n ${NS} port-forward service/${fullname} 8443:8443 &
+  ${k} -n ${NS} port-forward service/${fullname} 8443:8443 &
   curl --cacert ${certs}/ca.crt --cert ${certs}/admin.crt --key ${certs}/admin.key \\
     https://localhost:8443/api/v1/deployments
 TXT

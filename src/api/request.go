@@ -301,5 +301,5 @@ func parseReplicaCount(raw json.RawMessage, max int32) (int32, error) {
 		// ParseInt fails here only on overflow: the literal is valid JSON.
 		return 0, badRequest("replicaCount %s is above the maximum of %d (--max-replicas)", s, max)
 	}
-	return int32(n), nil
+	return int32(n), nil // #nosec G115 -- n is in [0, max] and max is an int32
 }

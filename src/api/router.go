@@ -18,6 +18,7 @@ const (
 	RoutePutReplicas               = "putReplicas"
 	RoutePutNamespacedReplicas     = "putNamespacedReplicas"
 	RouteHealth                    = "health"
+	RouteOpenAPI                   = "getOpenAPI"
 )
 
 // MethodNotAllowedRoutePrefix starts the name of each path's catch-all route,
@@ -32,6 +33,7 @@ const (
 	PathReplicas              = "/api/v1/deployments/{name}/replicas"
 	PathNamespacedReplicas    = "/api/v1/namespaces/{namespace}/deployments/{name}/replicas"
 	PathHealth                = "/api/v1/health"
+	PathOpenAPI               = "/api/v1/openapi.yaml"
 )
 
 // Route describes one endpoint.
@@ -51,6 +53,7 @@ func Routes() []Route {
 		{RouteGetNamespacedReplicas, http.MethodGet, PathNamespacedReplicas},
 		{RoutePutNamespacedReplicas, http.MethodPut, PathNamespacedReplicas},
 		{RouteHealth, http.MethodGet, PathHealth},
+		{RouteOpenAPI, http.MethodGet, PathOpenAPI},
 	}
 }
 
@@ -67,6 +70,7 @@ func (s *server) router() *mux.Router {
 		RoutePutReplicas:               s.putReplicas,
 		RoutePutNamespacedReplicas:     s.putReplicas,
 		RouteHealth:                    s.getHealth,
+		RouteOpenAPI:                   s.getOpenAPI,
 	}
 
 	r := mux.NewRouter()

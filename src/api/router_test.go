@@ -51,6 +51,7 @@ func TestMethodNotAllowed(t *testing.T) {
 		{target: "/api/v1/deployments/web/replicas", allow: "GET, PUT", wrong: []string{http.MethodPost, http.MethodDelete, http.MethodPatch, http.MethodOptions}},
 		{target: "/api/v1/namespaces/default/deployments/web/replicas", allow: "GET, PUT", wrong: []string{http.MethodPost, http.MethodDelete, http.MethodPatch}},
 		{target: "/api/v1/health", allow: "GET", wrong: []string{http.MethodPut, http.MethodPost, http.MethodDelete}},
+		{target: "/api/v1/openapi.yaml", allow: "GET", wrong: []string{http.MethodPut, http.MethodPost, http.MethodDelete}},
 	}
 	for _, p := range paths {
 		for _, method := range p.wrong {
@@ -82,9 +83,10 @@ func TestRouteNames(t *testing.T) {
 		{http.MethodGet, "/api/v1/namespaces/shop/deployments/web/replicas", RouteGetNamespacedReplicas, PathNamespacedReplicas},
 		{http.MethodPut, "/api/v1/namespaces/shop/deployments/web/replicas", RoutePutNamespacedReplicas, PathNamespacedReplicas},
 		{http.MethodGet, "/api/v1/health", RouteHealth, PathHealth},
+		{http.MethodGet, "/api/v1/openapi.yaml", RouteOpenAPI, PathOpenAPI},
 		{http.MethodDelete, "/api/v1/deployments/web/replicas", MethodNotAllowedRoutePrefix + PathReplicas, PathReplicas},
 	}
-	if got, want := len(Routes()), 7; got != want {
+	if got, want := len(Routes()), 8; got != want {
 		t.Fatalf("Routes() has %d entries, want %d", got, want)
 	}
 	for _, tt := range tests {

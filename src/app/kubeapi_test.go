@@ -272,8 +272,7 @@ func TestNoSecretsInLogsOrAudit(t *testing.T) {
 
 	mustStatus(t, "list", 200)(rc.do("GET", rc.base+"/deployments", ""))
 	mustStatus(t, "get", 200)(rc.do("GET", rc.base+"/deployments/web/replicas", ""))
-	// The fake API server has no scale subresource: a write that fails.
-	rc.do("PUT", rc.base+"/deployments/web/replicas", `{"replicaCount": 3}`)
+	mustStatus(t, "scale", 200)(rc.do("PUT", rc.base+"/deployments/web/replicas", `{"replicaCount": 3}`))
 	mustStatus(t, "bad body", 400)(rc.do("PUT", rc.base+"/deployments/web/replicas", `{"replicaCount": "x"}`))
 	rc.refusedHandshake(nil)
 	otherCA, err := certs.NewCA("other CA")

@@ -179,12 +179,21 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, head
 }
 
 // transportError wraps a failed round trip. The caller's own cancellation
-// is passed on as it is: it is not the connection's fault.
+// is passed on as it is: it is not the connection's fault. A connection
+// closed without an answer is diagnosed with a second one (serverAlert),
+// which tells a refused certificate from a server that went away.
 func (c *Client) transportError(ctx context.Context, err error) error {
 	if errors.Is(ctx.Err(), context.Canceled) {
 		return err
 	}
-	return &ConnectionError{Kind: classify(err, c.clientCert != nil), Server: c.Server(), ClientCert: c.clientCert, Err: err}
+	sentCert := c.clientCert != nil
+	kind := classify(err, sentCert)
+	if kind == KindClosed {
+		if alert := c.serverAlert(ctx); alert != nil {
+			err, kind = alert, classify(alert, sentCert)
+		}
+	}
+	return &ConnectionError{Kind: kind, Server: c.Server(), ClientCert: c.clientCert, Err: err}
 }
 
 // errorMessage takes the message from the contract's {"error": "..."}

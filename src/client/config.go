@@ -44,6 +44,8 @@ type Client struct {
 	http       *http.Client
 	userAgent  string
 	clientCert *x509.Certificate
+	// tlsConfig is the transport's, for serverAlert's second connection.
+	tlsConfig *tls.Config
 }
 
 // New checks cfg, loads the certificate files and returns a Client. It
@@ -76,7 +78,7 @@ func New(cfg Config) (*Client, error) {
 	if ua == "" {
 		ua = "replicasd-client"
 	}
-	return &Client{base: base, http: httpClient, userAgent: ua, clientCert: leaf}, nil
+	return &Client{base: base, http: httpClient, userAgent: ua, clientCert: leaf, tlsConfig: tlsConfig}, nil
 }
 
 // Server returns the normalised base URL, e.g. https://localhost:8443.

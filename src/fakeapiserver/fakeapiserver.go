@@ -1,7 +1,7 @@
 // Package fakeapiserver serves, over plain HTTP, the slice of the
-// Kubernetes API that replicasd's informer cache and health probe use:
-// list and watch of apps/v1 Deployments (with the streaming "watch list"
-// that client-go tries first) and /readyz. Tests use it where client-go's
+// Kubernetes API that replicasd uses: list and watch of apps/v1 Deployments
+// (with the streaming "watch list" that client-go tries first), their scale
+// subresource, and /readyz. Tests use it where client-go's
 // real REST client matters, for example to see the requests it makes;
 // k8s.io/client-go/kubernetes/fake makes none.
 package fakeapiserver
@@ -9,6 +9,7 @@ package fakeapiserver
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -17,7 +18,9 @@ import (
 	"sync"
 
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 )
 
@@ -143,6 +146,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte("ok"))
 		return
 	}
+	if ns, name, ok := scalePath(r.URL.Path); ok {
+		s.count(r.Method + " scale")
+		s.scale(w, r, ns, name)
+		return
+	}
 	namespace, ok := deploymentsPath(r.URL.Path)
 	if !ok || r.Method != http.MethodGet {
 		s.count("404")
@@ -181,6 +189,68 @@ func deploymentsPath(path string) (namespace string, ok bool) {
 	}
 	ns, tail, _ := strings.Cut(rest, "/")
 	return ns, tail == "deployments" && ns != ""
+}
+
+// scalePath reads /apis/apps/v1/namespaces/NS/deployments/NAME/scale.
+func scalePath(path string) (namespace, name string, ok bool) {
+	rest, ok := strings.CutPrefix(path, "/apis/apps/v1/namespaces/")
+	if !ok {
+		return "", "", false
+	}
+	parts := strings.Split(rest, "/")
+	if len(parts) != 4 || parts[1] != "deployments" || parts[3] != "scale" || parts[0] == "" || parts[2] == "" {
+		return "", "", false
+	}
+	return parts[0], parts[2], true
+}
+
+// scale serves GET and PUT of the scale subresource, with optimistic
+// locking on the resourceVersion.
+func (s *Server) scale(w http.ResponseWriter, r *http.Request, namespace, name string) {
+	s.mu.Lock()
+	d, ok := s.objects[namespace+"/"+name]
+	s.mu.Unlock()
+	if !ok {
+		writeStatus(w, http.StatusNotFound, "NotFound")
+		return
+	}
+	switch r.Method {
+	case http.MethodGet:
+	case http.MethodPut:
+		// client-go sends protobuf by default, JSON when configured so.
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			writeStatus(w, http.StatusBadRequest, "BadRequest")
+			return
+		}
+		obj, _, err := scheme.Codecs.UniversalDeserializer().Decode(body, nil, nil)
+		in, ok := obj.(*autoscalingv1.Scale)
+		if err != nil || !ok {
+			writeStatus(w, http.StatusBadRequest, "BadRequest")
+			return
+		}
+		if in.ResourceVersion != "" && in.ResourceVersion != d.ResourceVersion {
+			writeStatus(w, http.StatusConflict, "Conflict")
+			return
+		}
+		d = d.DeepCopy()
+		replicas := in.Spec.Replicas
+		d.Spec.Replicas = &replicas
+		d = s.Apply(d)
+	default:
+		writeStatus(w, http.StatusMethodNotAllowed, "MethodNotAllowed")
+		return
+	}
+	replicas := int32(1)
+	if d.Spec.Replicas != nil {
+		replicas = *d.Spec.Replicas
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(mustJSON(autoscalingv1.Scale{
+		TypeMeta:   metav1.TypeMeta{Kind: "Scale", APIVersion: "autoscaling/v1"},
+		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name, ResourceVersion: d.ResourceVersion},
+		Spec:       autoscalingv1.ScaleSpec{Replicas: replicas},
+	}))
 }
 
 // sorted returns the objects in namespace ("" = all) by key; s.mu is held.

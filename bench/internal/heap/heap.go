@@ -53,12 +53,10 @@ func Measure(ctx context.Context, source string, cfg *rest.Config, transform boo
 		return Result{}, err
 	}
 	took := time.Since(start)
-	list, err := cache.List("", nil)
+	n, err := size(cache)
 	if err != nil {
 		return Result{}, err
 	}
-	n := len(list)
-	list = nil
 	after := liveHeap()
 	runtime.KeepAlive(cache)
 	if n == 0 {
@@ -73,6 +71,13 @@ func Measure(ctx context.Context, source string, cfg *rest.Config, transform boo
 		BytesPerDeployment: float64(held) / float64(n),
 		SyncSeconds:        took.Seconds(),
 	}, nil
+}
+
+// size counts the cached Deployments; the list it makes is garbage once it
+// returns.
+func size(cache *deployments.Cache) (int, error) {
+	list, err := cache.List("", nil)
+	return len(list), err
 }
 
 // liveHeap returns the bytes of live heap objects after a full collection.

@@ -26,6 +26,14 @@ const LiveDeployments = 5
 // LiveReplicas is the replica count of the live Deployments.
 const LiveReplicas = 2
 
+// BandLabel groups the seeded Deployments by thousands (band b003 holds
+// 3000-3999), so that shrinking the set deletes whole bands in one
+// DeleteCollection request each.
+const BandLabel = "bench.replicasd.io/band"
+
+// Band is the BandLabel value of the i-th seeded Deployment.
+func Band(i int) string { return fmt.Sprintf("b%03d", i/1000) }
+
 // Name is the name of the i-th seeded Deployment.
 func Name(i int) string { return fmt.Sprintf("bench-%05d", i) }
 
@@ -56,7 +64,7 @@ func Deployment(i int) *appsv1.Deployment {
 		ObjectMeta: metav1.ObjectMeta{
 			Name:        name,
 			Namespace:   Namespace,
-			Labels:      labels,
+			Labels:      withBand(labels, i),
 			Annotations: map[string]string{"bench.replicasd.io/owner": teams[i%len(teams)] + "@example.com"},
 		},
 		Spec: appsv1.DeploymentSpec{
@@ -76,6 +84,14 @@ func Deployment(i int) *appsv1.Deployment {
 	d.Annotations["kubectl.kubernetes.io/last-applied-configuration"] = string(applied) + "\n"
 	d.TypeMeta = metav1.TypeMeta{}
 	return d
+}
+
+func withBand(labels map[string]string, i int) map[string]string {
+	out := map[string]string{BandLabel: Band(i)}
+	for k, v := range labels {
+		out[k] = v
+	}
+	return out
 }
 
 func podSpec(name string, i int) corev1.PodSpec {

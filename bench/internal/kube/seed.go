@@ -75,6 +75,10 @@ func Seed(ctx context.Context, client kubernetes.Interface, n, concurrency int, 
 	for _, i := range toSettle {
 		g.Go(func() error { return settle(gctx, client, existing[i]) })
 	}
+	toDelete, err = deleteBands(ctx, client, n, existing, toDelete)
+	if err != nil {
+		return err
+	}
 	for _, name := range toDelete {
 		g.Go(func() error {
 			err := apps.Delete(gctx, name, metav1.DeleteOptions{})
@@ -91,6 +95,34 @@ func Seed(ctx context.Context, client kubernetes.Interface, n, concurrency int, 
 	log.Info("seeded deployments", "namespace", Namespace, "count", n, "created", created.Load(),
 		"deleted", deleted.Load(), "took", time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// deleteBands deletes, one DeleteCollection request per band, every band
+// that lies wholly at or beyond n, and returns the names left to delete
+// one by one.
+func deleteBands(ctx context.Context, client kubernetes.Interface, n int, existing map[int]*appsv1.Deployment, names []string) ([]string, error) {
+	if len(names) == 0 {
+		return nil, nil
+	}
+	firstWhole := (n + 999) / 1000 * 1000
+	bands := map[string]bool{}
+	var left []string
+	for _, name := range names {
+		i, _ := index(name)
+		if i >= firstWhole && existing[i].Labels[BandLabel] == Band(i) {
+			bands[Band(i)] = true
+			continue
+		}
+		left = append(left, name)
+	}
+	for band := range bands {
+		err := client.AppsV1().Deployments(Namespace).DeleteCollection(ctx, metav1.DeleteOptions{},
+			metav1.ListOptions{LabelSelector: BandLabel + "=" + band})
+		if err != nil {
+			return nil, fmt.Errorf("deleting the deployments of band %s: %w", band, err)
+		}
+	}
+	return left, nil
 }
 
 // settle writes SettledStatus; a conflict means the controller got there

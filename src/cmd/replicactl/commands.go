@@ -1,11 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 
+	"github.com/replicasd/replicasd/src/client"
 	"github.com/replicasd/replicasd/src/version"
 )
 
@@ -123,36 +126,53 @@ func (c *command) scale(ctx context.Context, operands []string) error {
 	}
 	defer cl.CloseIdleConnections()
 
-	namespace, ifMatch := o.namespace, o.ifMatch
+	var res client.ScaleResponse
 	if o.changed["current-replicas"] {
-		// As kubectl scale --current-replicas: read, compare, and make the
-		// write conditional on what was read, so a change in between is a
-		// 412 rather than a lost update.
-		d, etag, err := cl.Get(ctx, namespace, name)
-		if err != nil {
-			return err
+		res, err = scaleIfCurrent(ctx, cl, o.namespace, name, o.replicas, o.currentReplicas)
+	} else {
+		res, _, err = cl.Scale(ctx, o.namespace, name, o.replicas, o.ifMatch)
+	}
+	if err != nil {
+		return err
+	}
+	return printScale(c.stdout, format, res)
+}
+
+// currentReplicasAttempts bounds scaleIfCurrent's reads and writes.
+const currentReplicasAttempts = 5
+
+// scaleIfCurrent is scale --current-replicas, as kubectl scale
+// --current-replicas: read, compare, and make the write conditional on what
+// was read, so a change in between is a 412 rather than a lost update. A
+// Deployment's resourceVersion also moves when only its status changes (the
+// controller counting ready pods during a rollout), so a 412 is retried
+// while the count still matches; a changed count refuses.
+func scaleIfCurrent(ctx context.Context, cl *client.Client, namespace, name string, replicas, current int32) (client.ScaleResponse, error) {
+	var err error
+	for range currentReplicasAttempts {
+		d, etag, getErr := cl.Get(ctx, namespace, name)
+		if getErr != nil {
+			return client.ScaleResponse{}, getErr
 		}
-		if d.ReplicaCount != o.currentReplicas {
-			return &currentReplicasError{namespace: d.Namespace, name: d.Name, want: o.currentReplicas, got: d.ReplicaCount}
+		if d.ReplicaCount != current {
+			return client.ScaleResponse{}, &currentReplicasError{namespace: d.Namespace, name: d.Name, want: current, got: d.ReplicaCount}
 		}
 		// The namespace the server resolved, so both requests act on the
 		// same deployment.
 		if d.Namespace != "" {
 			namespace = d.Namespace
 		}
-		ifMatch = etag
+		ifMatch := cmp.Or(etag, d.ResourceVersion)
 		if ifMatch == "" {
-			ifMatch = d.ResourceVersion
+			return client.ScaleResponse{}, fmt.Errorf("the server sent no ETag or resourceVersion for deployment %s/%s; cannot apply --current-replicas safely", d.Namespace, d.Name)
 		}
-		if ifMatch == "" {
-			return fmt.Errorf("the server sent no ETag or resourceVersion for deployment %s/%s; cannot apply --current-replicas safely", d.Namespace, d.Name)
+		var res client.ScaleResponse
+		res, _, err = cl.Scale(ctx, namespace, name, replicas, ifMatch)
+		if client.StatusCode(err) != http.StatusPreconditionFailed {
+			return res, err
 		}
 	}
-	res, _, err := cl.Scale(ctx, namespace, name, o.replicas, ifMatch)
-	if err != nil {
-		return err
-	}
-	return printScale(c.stdout, format, res)
+	return client.ScaleResponse{}, err
 }
 
 func (c *command) version(operands []string) error {

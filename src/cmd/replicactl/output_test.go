@@ -3,12 +3,14 @@ package main
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"sigs.k8s.io/yaml"
 
 	"github.com/replicasd/replicasd/src/client"
+	"github.com/replicasd/replicasd/src/client/clienttest"
 )
 
 func TestList(t *testing.T) {
@@ -307,9 +309,10 @@ func TestScaleCurrentReplicas(t *testing.T) {
 			t.Errorf("server has %d replicas, want 3", d.ReplicaCount)
 		}
 	})
-	t.Run("a write in between is a conflict", func(t *testing.T) {
+	t.Run("a change of the count in between refuses", func(t *testing.T) {
 		f := newFixture(t)
-		// Someone else scales web to 4 just before our PUT arrives.
+		// Someone else scales web to 4 just before our PUT arrives: the PUT
+		// gets 412, and the second read shows the count no longer matches.
 		f.srv.SetHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Method == http.MethodPut {
 				other := web
@@ -319,11 +322,71 @@ func TestScaleCurrentReplicas(t *testing.T) {
 			f.srv.ServeAPI(w, r)
 		}))
 		res := f.run(t, "scale", "web", "--replicas", "6", "--current-replicas", "3")
-		res.check(t, result{code: exitRefused, stderr: "error: conflict: the deployment changed since you read it, so nothing was written; " +
-			"run again (with --if-match, first read the current resourceVersion with replicactl get -o json) " +
-			`(server: deployment default/web has resourceVersion "101", not "11" as If-Match requires; nothing was written)` + "\n"})
+		res.check(t, result{code: exitRefused,
+			stderr: "error: refusing to scale: deployment.apps/web in namespace default has 4 replicas, not 3 as --current-replicas requires; nothing was changed\n"})
 		if d, _ := f.srv.Deployment("default", "web"); d.ReplicaCount != 4 {
 			t.Errorf("server has %d replicas, want the other writer's 4", d.ReplicaCount)
 		}
+		if got := methods(f.srv.Requests()); got != "GET PUT GET" {
+			t.Errorf("requests %s, want GET PUT GET", got)
+		}
 	})
+	t.Run("a status-only change in between is retried", func(t *testing.T) {
+		f := newFixture(t)
+		// The controller updates web's status (a new resourceVersion, the
+		// same count) just before our first PUT arrives.
+		puts := 0
+		f.srv.SetHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPut {
+				if puts++; puts == 1 {
+					status := web
+					status.ReadyReplicas = 3
+					f.srv.Put(status)
+				}
+			}
+			f.srv.ServeAPI(w, r)
+		}))
+		f.run(t, "scale", "web", "--replicas", "6", "--current-replicas", "3").check(t, result{
+			stdout: "deployment.apps/web scaled to 6 replicas in namespace default\n"})
+		reqs := f.srv.Requests()
+		if got := methods(reqs); got != "GET PUT GET PUT" {
+			t.Fatalf("requests %s, want GET PUT GET PUT", got)
+		}
+		if reqs[1].Header.Get("If-Match") != `"11"` || reqs[3].Header.Get("If-Match") != `"101"` {
+			t.Errorf("If-Match %q then %q, want \"11\" then the re-read \"101\"", reqs[1].Header.Get("If-Match"), reqs[3].Header.Get("If-Match"))
+		}
+		if d, _ := f.srv.Deployment("default", "web"); d.ReplicaCount != 6 {
+			t.Errorf("server has %d replicas, want 6", d.ReplicaCount)
+		}
+	})
+	t.Run("a deployment that keeps changing is a conflict after a few attempts", func(t *testing.T) {
+		f := newFixture(t)
+		f.srv.SetHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPut {
+				d, _ := f.srv.Deployment("default", "web")
+				f.srv.Put(clienttest.Deployment{Deployment: d, Labels: web.Labels}) // same RV: Put gives it a new one
+			}
+			f.srv.ServeAPI(w, r)
+		}))
+		res := f.run(t, "scale", "web", "--replicas", "6", "--current-replicas", "3")
+		if res.code != exitRefused || res.stdout != "" ||
+			!strings.HasPrefix(res.stderr, "error: conflict: the deployment changed since you read it, so nothing was written; run again") {
+			t.Errorf("got %+v, want exit 1 and the conflict message", res)
+		}
+		if got, want := methods(f.srv.Requests()), strings.TrimSpace(strings.Repeat("GET PUT ", currentReplicasAttempts)); got != want {
+			t.Errorf("requests %s, want %s", got, want)
+		}
+		if d, _ := f.srv.Deployment("default", "web"); d.ReplicaCount != 3 {
+			t.Errorf("server has %d replicas, want 3", d.ReplicaCount)
+		}
+	})
+}
+
+// methods lists the requests' methods, space-separated.
+func methods(reqs []clienttest.Request) string {
+	var out []string
+	for _, r := range reqs {
+		out = append(out, r.Method)
+	}
+	return strings.Join(out, " ")
 }

@@ -116,7 +116,7 @@ func readConfigFile(path string, explicit bool, env environment) (fileSettings, 
 	if path == "" {
 		return fileSettings{}, nil
 	}
-	data, err := os.ReadFile(path)
+	data, err := os.ReadFile(path) // #nosec G304 -- the user's own config file, named by them or the default location
 	if errors.Is(err, fs.ErrNotExist) && !explicit {
 		return fileSettings{}, nil
 	}

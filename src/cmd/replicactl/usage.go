@@ -70,9 +70,10 @@ AVAILABLE and AGE; -o name prints deployment.apps/NAME lines, as kubectl.`,
 		usage: "replicactl scale NAME --replicas N [-n NAMESPACE] [--if-match RV | --current-replicas N] [-o json|yaml|name]",
 		text: `Sets the desired replica count. Without -n, in the server's default namespace.
 --current-replicas N scales only if the Deployment has N replicas now, and
-only if nothing changes it between that check and the write (as kubectl
-scale --current-replicas). --if-match RV scales only if the Deployment still
-has resourceVersion RV. Either way a mismatch writes nothing and exits 1.`,
+only if nothing changes them between that check and the write (as kubectl
+scale --current-replicas; a change of its status alone is retried).
+--if-match RV scales only if the Deployment still has resourceVersion RV.
+Either way a mismatch writes nothing and exits 1.`,
 	},
 	"version": {
 		usage: "replicactl version [-o json|yaml]",

@@ -1,0 +1,233 @@
+package app
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+
+	"github.com/replicasd/replicasd/src/certs"
+	"github.com/replicasd/replicasd/src/deployments/fakecluster"
+	"github.com/replicasd/replicasd/src/tlsconfig"
+)
+
+// benchEnv is a running server and what a client needs to call it.
+type benchEnv struct {
+	server *Server
+	base   string      // the API's base URL
+	tls    *tls.Config // client configuration
+	client *certs.Pair // the client certificate
+	ca     *certs.Pair
+}
+
+// benchServer runs a whole server (TLS, middleware, handlers, cache) over
+// a fake cluster of n Deployments on loopback. `go test -bench API
+// -cpuprofile` on it profiles the full request path; make bench measures
+// it against kube-apiserver.
+func benchServer(b *testing.B, n int) *benchEnv {
+	b.Helper()
+	deps := make([]*appsv1.Deployment, n)
+	for i := range deps {
+		deps[i] = fakecluster.Deployment(fmt.Sprintf("ns-%d", i%10), fmt.Sprintf("d-%05d", i), int32(i%5), map[string]string{"app": fmt.Sprint(i)})
+	}
+	cluster, err := fakecluster.New(deps...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	ca, err := certs.NewCA("bench-ca")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srvPair, err := ca.IssueServer(nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	client, err := ca.IssueClient("bench", []string{"sre"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg := &Config{
+		ListenAddress: "127.0.0.1:0",
+		OpsAddress:    "127.0.0.1:0",
+		TLS: tlsconfig.Config{
+			CertFile:     filepath.Join(dir, "tls.crt"),
+			KeyFile:      filepath.Join(dir, "tls.key"),
+			ClientCAFile: filepath.Join(dir, "ca.crt"),
+		},
+		DefaultNamespace:          "default",
+		MaxReplicas:               1000,
+		CacheSyncTimeout:          time.Minute,
+		ReadYourWritesTimeout:     5 * time.Second,
+		MinResourceVersionTimeout: time.Second,
+		ShutdownTimeout:           5 * time.Second,
+		MaxInflightRequests:       400,
+		AuditOutput:               io.Discard,
+		Probe:                     func(context.Context) error { return nil },
+		Logger:                    slog.New(slog.DiscardHandler),
+	}
+	if err := srvPair.WriteFiles(cfg.TLS.CertFile, cfg.TLS.KeyFile); err != nil {
+		b.Fatal(err)
+	}
+	if err := certs.WriteFile(cfg.TLS.ClientCAFile, ca.CertPEM, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	s, err := NewWithClient(cfg, cluster)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	b.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	ops := "http://" + s.OpsAddr().String() + "/readyz"
+	for deadline := time.Now().Add(time.Minute); ; {
+		if resp, err := http.Get(ops); err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			b.Fatal("the server did not get ready within a minute")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return &benchEnv{
+		server: s,
+		base:   "https://" + s.APIAddr().String() + "/api/v1",
+		tls:    &tls.Config{RootCAs: ca.CertPool(), Certificates: []tls.Certificate{client.TLSCertificate()}},
+		client: client,
+		ca:     ca,
+	}
+}
+
+// BenchmarkAPI measures requests through the whole server over loopback
+// TLS, client included: GET one and LIST over HTTP/2 and HTTP/1.1 on kept
+// connections, and a new connection (full mTLS handshake) per request.
+func BenchmarkAPI(b *testing.B) {
+	env := benchServer(b, 1000)
+	for _, bc := range []struct {
+		name      string
+		path      string
+		http2     bool
+		keepAlive bool
+	}{
+		{name: "get/h2", path: "/namespaces/ns-1/deployments/d-00001/replicas", http2: true, keepAlive: true},
+		{name: "get/http1.1", path: "/namespaces/ns-1/deployments/d-00001/replicas", keepAlive: true},
+		{name: "list-1k/h2", path: "/deployments", http2: true, keepAlive: true},
+		{name: "list-1k/http1.1", path: "/deployments", keepAlive: true},
+		{name: "handshake/http1.1", path: "/namespaces/ns-1/deployments/d-00001/replicas"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			tr := &http.Transport{
+				TLSClientConfig:     env.tls.Clone(),
+				ForceAttemptHTTP2:   bc.http2,
+				DisableKeepAlives:   !bc.keepAlive,
+				MaxIdleConnsPerHost: 64,
+			}
+			if !bc.http2 {
+				tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
+			}
+			defer tr.CloseIdleConnections()
+			client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+			url := env.base + bc.path
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					resp, err := client.Get(url)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					_, _ = io.Copy(io.Discard, resp.Body)
+					_ = resp.Body.Close()
+					if resp.StatusCode != http.StatusOK {
+						b.Errorf("GET %s: status %d", bc.path, resp.StatusCode)
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkHandler measures the API handler as the server runs it, every
+// middleware included (identity, audit, metrics, routing, limits), without
+// the network: what replicasd adds to net/http and TLS per request. The
+// "constant" case is the bench tool's baseline handler, for comparison.
+func BenchmarkHandler(b *testing.B) {
+	env := benchServer(b, 1000)
+	state := &tls.ConnectionState{
+		HandshakeComplete: true,
+		PeerCertificates:  []*x509.Certificate{env.client.Cert},
+		VerifiedChains:    [][]*x509.Certificate{{env.client.Cert, env.ca.Cert}},
+	}
+	body := []byte(`{"namespace":"ns-1","name":"d-00001","replicaCount":1,"resourceVersion":"1002","readyReplicas":1,"availableReplicas":1,"updatedReplicas":1}` + "\n")
+	constant := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		h := w.Header()
+		h["Content-Type"] = []string{"application/json"}
+		h["Content-Length"] = []string{strconv.Itoa(len(body))}
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(body)
+	})
+	for _, bc := range []struct {
+		name    string
+		handler http.Handler
+		path    string
+	}{
+		{name: "constant", handler: constant, path: "/api/v1/namespaces/ns-1/deployments/d-00001/replicas"},
+		{name: "get", handler: env.server.apiServer.Handler, path: "/api/v1/namespaces/ns-1/deployments/d-00001/replicas"},
+		{name: "get-default-namespace", handler: env.server.apiServer.Handler, path: "/api/v1/deployments/d-00000/replicas?namespace=ns-0"},
+		{name: "list-1k", handler: env.server.apiServer.Handler, path: "/api/v1/deployments"},
+		{name: "list-100-one-namespace", handler: env.server.apiServer.Handler, path: "/api/v1/namespaces/ns-3/deployments"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			r := httptest.NewRequest(http.MethodGet, bc.path, nil)
+			r.TLS = state
+			w := &discardWriter{h: http.Header{}}
+			b.ReportAllocs()
+			for b.Loop() {
+				clear(w.h)
+				w.status = 0
+				bc.handler.ServeHTTP(w, r)
+				if w.status != http.StatusOK {
+					b.Fatalf("status %d", w.status)
+				}
+			}
+		})
+	}
+}
+
+// discardWriter is a ResponseWriter that keeps nothing but reuses its header
+// map, as net/http's does per request.
+type discardWriter struct {
+	h      http.Header
+	status int
+}
+
+func (w *discardWriter) Header() http.Header { return w.h }
+func (w *discardWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+}
+func (w *discardWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return len(p), nil
+}
