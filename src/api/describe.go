@@ -22,9 +22,10 @@ var routeVerbs = map[string]string{
 }
 
 // describe is the router's first middleware: it fills the request's
-// requestinfo.Info with the verb and target read off the route, before any
-// other middleware can refuse the request, so that a 403 or a 429 is still
-// recorded with what was asked for. The values are as the client sent them;
+// requestinfo.Info with the route's path template, and the verb and target
+// read off the route, before any other middleware can refuse the request,
+// so that a 403 or a 429 is still counted and audited with what was asked
+// for. The values are as the client sent them;
 // the handlers validate them and overwrite them with the resolved ones.
 func (s *server) describe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -33,6 +34,9 @@ func (s *server) describe(next http.Handler) http.Handler {
 		if info == nil || route == nil {
 			next.ServeHTTP(w, r)
 			return
+		}
+		if tpl, err := route.GetPathTemplate(); err == nil {
+			info.Route = tpl
 		}
 		info.Verb = routeVerbs[route.GetName()]
 		vars := mux.Vars(r)

@@ -125,8 +125,11 @@ func TestRequestInfo(t *testing.T) {
 			if !strings.Contains(info.Reason, tt.wantMsg) || (tt.wantMsg == "") != (info.Reason == "") {
 				t.Errorf("Info.Reason = %q, want it to contain %q", info.Reason, tt.wantMsg)
 			}
+			if info.Route == "" || !strings.HasPrefix(tt.target, strings.Split(info.Route, "{")[0]) {
+				t.Errorf("Info.Route = %q for %s", info.Route, tt.target)
+			}
 			got := *info
-			got.Reason = ""
+			got.Reason, got.Route = "", ""
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Info = %s\nwant   %s", describeInfo(got), describeInfo(tt.want))
 			}

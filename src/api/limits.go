@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/gorilla/mux"
 
@@ -48,7 +47,7 @@ func (s *server) rateLimiterFor(r *http.Request) RateLimiter {
 		return s.writeLimiter
 	case name == RouteHealth:
 		return nil
-	case strings.HasPrefix(name, MethodNotAllowedRoutePrefix), name != "":
+	case name != "": // reads, and the 405 routes (MethodNotAllowedRoutePrefix)
 		return s.readLimiter
 	}
 	return nil

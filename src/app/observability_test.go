@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -345,4 +347,60 @@ func rotateServerCert(t *testing.T, o *observed) *certs.Pair {
 		t.Fatal(err)
 	}
 	return pair
+}
+
+// TestRefusalsAreAuditedAndCounted: a 403 from the authorization policy and
+// a 429 from the rate limit each get an audit event naming the client, and
+// are counted, although neither request reached a handler.
+func TestRefusalsAreAuditedAndCounted(t *testing.T) {
+	cluster, err := fakecluster.New(fakecluster.Deployment("default", "web", 2, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(policy, []byte("rules:\n  - users: [alice]\n    verbs: [get, list]\n    namespaces: [\"*\"]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o := startObserved(t, cluster, func(c *Config) {
+		c.AuthorizationPolicyFile = policy
+		c.ReadRateLimit, c.ReadBurst = 0.001, 1 // one read, then 429 for a long while
+	})
+
+	mustStatus(t, "scale without permission", 403)(o.do("PUT", o.base+"/deployments/web/replicas", `{"replicaCount": 3}`, "X-Request-ID", "denied-1"))
+	mustStatus(t, "first read", 200)(o.do("GET", o.base+"/deployments/web/replicas", ""))
+	mustStatus(t, "second read", 429)(o.do("GET", o.base+"/deployments/web/replicas", "", "X-Request-ID", "limited-1"))
+
+	fams := scrape(t, o.ops)
+	for _, c := range []struct {
+		name   string
+		labels []string
+	}{
+		{"replicasd_http_requests_total", []string{"route=/api/v1/deployments/{name}/replicas", "method=PUT", "code=403"}},
+		{"replicasd_http_requests_total", []string{"route=/api/v1/deployments/{name}/replicas", "method=GET", "code=429"}},
+		{"replicasd_scale_operations_total", []string{"result=forbidden"}},
+	} {
+		if v, ok := sample(fams, c.name, c.labels...); v != 1 {
+			t.Errorf("%s%v = %v (present: %v), want 1", c.name, c.labels, v, ok)
+		}
+	}
+	if cluster.ScaleUpdates() != 0 {
+		t.Errorf("the refused PUT wrote %d times", cluster.ScaleUpdates())
+	}
+
+	o.stop()
+	events := audittest.Decode(t, o.audit.Bytes())
+	if len(events) != 2 {
+		t.Fatalf("events = %s, want the 403 and the 429 only", audittest.String(events))
+	}
+	denied, limited := events[0], events[1]
+	if denied.RequestID != "denied-1" || denied.Outcome.Status != 403 || denied.Outcome.Reason != "Forbidden" ||
+		denied.Outcome.Message == "" || denied.Verb != "scale" || denied.Namespace != "default" || denied.Name != "web" ||
+		denied.Client == nil || denied.Client.User != "alice" || denied.Replicas != nil {
+		t.Errorf("403 event = %s", audittest.String(events[:1]))
+	}
+	if limited.RequestID != "limited-1" || limited.Outcome.Status != 429 || limited.Outcome.Reason != "Too Many Requests" ||
+		limited.Outcome.Message == "" || limited.Verb != "get" || limited.Name != "web" ||
+		limited.Client == nil || limited.Client.User != "alice" {
+		t.Errorf("429 event = %s", audittest.String(events[1:]))
+	}
 }

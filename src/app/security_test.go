@@ -479,8 +479,8 @@ func TestSlowlorisIsCutOffAfterTheHeaderTimeout(t *testing.T) {
 
 func TestAPIServerTimeouts(t *testing.T) {
 	tests := []struct {
-		name                   string
-		cfg                    Config
+		name                  string
+		cfg                   Config
 		wantHeader, wantWrite time.Duration
 	}{
 		{name: "defaults", cfg: Config{ReadYourWritesTimeout: 5 * time.Second, MinResourceVersionTimeout: 5 * time.Second},

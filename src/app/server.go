@@ -113,6 +113,7 @@ func NewWithClient(cfg *Config, client kubernetes.Interface) (*Server, error) {
 		WatchError: func() error { err, _ := s.cache.LastWatchError(); return err },
 		Logger:     log,
 	})
+	s.metrics.RegisterReady(s.checker.Ready)
 
 	if s.authz, err = openAuthorizer(cfg, log); err != nil {
 		s.stopKubeMetrics()
@@ -128,8 +129,9 @@ func NewWithClient(cfg *Config, client kubernetes.Interface) (*Server, error) {
 		Logger:                    log,
 	}
 	securityOptions(&apiOpts, cfg, s.authz)
+	// The router fills each request's requestinfo.Info (route template,
+	// verb, target, outcome) for the metrics and audit middleware.
 	router := api.NewRouter(apiOpts)
-	router.Use(metrics.RouteMiddleware)
 	if s.audit, err = openAudit(cfg, log, s.metrics); err != nil {
 		s.stopKubeMetrics()
 		return nil, err

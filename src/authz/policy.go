@@ -49,7 +49,9 @@ func (r *Rule) appliesTo(id tlsconfig.Identity) bool {
 			return true
 		}
 	}
-	return len(r.Groups) > 0 && slices.Contains(r.Groups, Wildcard)
+	// A group wildcard means every verified client, those without groups
+	// too.
+	return slices.Contains(r.Groups, Wildcard)
 }
 
 func (r *Rule) grants(verb string) bool { return matches(r.Verbs, verb) }

@@ -186,3 +186,10 @@ func TestListFilter(t *testing.T) {
 		})
 	}
 }
+
+func TestWildcardGroupMatchesClientsWithoutGroups(t *testing.T) {
+	p := mustParse(t, "rules:\n- groups: [\"*\"]\n  verbs: [get]\n  namespaces: [public]\n")
+	for _, who := range []tlsconfig.Identity{id("anyone"), id("member", "dev")} {
+		checkDecision(t, p.Authorize(who, "get", "public", "site"), "")
+	}
+}

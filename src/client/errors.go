@@ -126,6 +126,12 @@ func (e *ConnectionError) Error() string { return e.Kind.String() + ": " + e.Err
 
 func (e *ConnectionError) Unwrap() error { return e.Err }
 
+// http2NotEstablished is net/http's (unexported) error for an HTTP/2
+// connection the server closed right after the handshake, before its
+// settings: what a refused client certificate looks like when its alert is
+// lost.
+const http2NotEstablished = "http2: client conn could not be established"
+
 // remoteAlertPrefix starts the message of a TLS alert sent by the peer, as
 // crypto/tls reports it (its alert type is unexported).
 const remoteAlertPrefix = "remote error: tls: "
@@ -181,7 +187,7 @@ func classify(err error, sentCert bool) Kind {
 		return KindTimeout
 	}
 	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, syscall.EPIPE) {
+		errors.Is(err, syscall.EPIPE) || strings.Contains(err.Error(), http2NotEstablished) {
 		return KindClosed
 	}
 	if _, ok := errors.AsType[*net.DNSError](err); ok {

@@ -73,6 +73,8 @@ type namespaceInformer struct {
 	// observedRV is the largest resourceVersion the event handler has seen;
 	// handlers run after the store is updated, so the store has it too.
 	observedRV atomic.Uint64
+	// view keeps the store sorted for List.
+	view sortedView
 }
 
 // NewCache builds the informers for cfg; Start runs them. A nil logger
@@ -142,7 +144,9 @@ func (c *Cache) newNamespaceInformer(namespace string, disableTransform bool) (*
 	ni.informer = cache.NewSharedIndexInformerWithOptions(c.listWatch(ni), &appsv1.Deployment{},
 		cache.SharedIndexInformerOptions{
 			ResyncPeriod: 0,
-			Indexers:     cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc},
+			// No indexers: List keeps its own sorted view (sortedView)
+			// and slices namespaces out of it, so a namespace index would
+			// only cost memory per Deployment.
 		})
 	if !disableTransform {
 		if err := ni.informer.SetTransform(StripDeployment); err != nil {
@@ -195,7 +199,7 @@ func (c *Cache) Start(ctx context.Context) error {
 	}
 	c.logger.Info("deployment cache synced",
 		"namespaces", namespaces, "deployments", c.count(),
-		"resourceVersion", c.ResourceVersion(), "took", time.Since(start).Round(time.Millisecond))
+		"resourceVersion", c.ResourceVersion(), "took", time.Since(start).Round(time.Millisecond).String())
 	return nil
 }
 

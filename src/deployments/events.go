@@ -5,11 +5,13 @@ import (
 	"k8s.io/client-go/tools/cache"
 )
 
-// eventHandler tracks the resourceVersions ni delivers, wakes waiters, and
-// passes each event to the Observer.
+// eventHandler tracks the resourceVersions ni delivers, marks List's sorted
+// view stale, wakes waiters, and passes each event to the Observer.
 func (c *Cache) eventHandler(ni *namespaceInformer) cache.ResourceEventHandler {
 	return cache.ResourceEventHandlerDetailedFuncs{
 		AddFunc: func(obj any, isInInitialList bool) {
+			// The store has changed: List's sorted view is stale.
+			ni.view.changed()
 			d, ok := obj.(*appsv1.Deployment)
 			if !ok {
 				return
@@ -20,6 +22,7 @@ func (c *Cache) eventHandler(ni *namespaceInformer) cache.ResourceEventHandler {
 			}
 		},
 		UpdateFunc: func(oldObj, newObj any) {
+			ni.view.changed()
 			oldD, ok1 := oldObj.(*appsv1.Deployment)
 			newD, ok2 := newObj.(*appsv1.Deployment)
 			if !ok1 || !ok2 {
@@ -31,6 +34,7 @@ func (c *Cache) eventHandler(ni *namespaceInformer) cache.ResourceEventHandler {
 			}
 		},
 		DeleteFunc: func(obj any) {
+			ni.view.changed()
 			if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 				// The watch missed the deletion and a relist found it gone;
 				// the relist's resourceVersion is in the store already.

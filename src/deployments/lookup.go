@@ -1,14 +1,8 @@
 package deployments
 
 import (
-	"cmp"
-	"fmt"
-	"slices"
-	"strings"
-
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/client-go/tools/cache"
 )
 
 // informerFor returns the informer that serves namespace.
@@ -64,7 +58,11 @@ func (c *Cache) Get(namespace, name string) (*appsv1.Deployment, error) {
 // namespace) whose labels match selector (nil = all), sorted by namespace
 // then name; an empty, non-nil slice when none match. It never calls the
 // Kubernetes API. Errors: NamespaceNotWatched (kind ErrNotFound), NotSynced.
-// The objects are shared with the cache and must not be modified.
+//
+// The sorting is kept between calls and redone only after a change (see
+// sortedView), so a List of an unchanged cache costs no sort and, without
+// a selector, no copy: the slice and the objects are shared with the cache
+// and must not be modified.
 func (c *Cache) List(namespace string, selector labels.Selector) ([]*appsv1.Deployment, error) {
 	if namespace != "" && !c.Watches(namespace) {
 		return nil, NamespaceNotWatched(namespace)
@@ -72,45 +70,35 @@ func (c *Cache) List(namespace string, selector labels.Selector) ([]*appsv1.Depl
 	if !c.HasSynced() {
 		return nil, NotSynced()
 	}
-	if selector == nil {
-		selector = labels.Everything()
-	}
-	var out []*appsv1.Deployment
+	var sorted []*appsv1.Deployment
 	switch {
-	case namespace == "":
-		for _, ni := range c.informers {
-			out = appendMatching(out, ni.informer.GetIndexer().List(), selector)
-		}
 	case c.byNamespace == nil:
-		objs, err := c.informers[0].informer.GetIndexer().ByIndex(cache.NamespaceIndex, namespace)
-		if err != nil {
-			// Only for an unknown index name, which would be a bug here.
-			return nil, fmt.Errorf("deployment cache: list namespace %q: %w", namespace, err)
+		sorted = c.informers[0].sorted()
+		if namespace != "" {
+			sorted = namespaceRange(sorted, namespace)
 		}
-		out = appendMatching(out, objs, selector)
+	case namespace != "":
+		sorted = c.byNamespace[namespace].sorted()
+	case len(c.informers) == 1:
+		sorted = c.informers[0].sorted()
 	default:
-		out = appendMatching(out, c.byNamespace[namespace].informer.GetIndexer().List(), selector)
+		// One informer per namespace, in namespace order: their sorted
+		// views end to end are sorted.
+		for _, ni := range c.informers {
+			sorted = append(sorted, ni.sorted()...)
+		}
 	}
-	if out == nil {
+	if selector != nil && !selector.Empty() {
+		out := make([]*appsv1.Deployment, 0, len(sorted)/4)
+		for _, d := range sorted {
+			if selector.Matches(labels.Set(d.Labels)) {
+				out = append(out, d)
+			}
+		}
+		sorted = out
+	}
+	if len(sorted) == 0 {
 		return []*appsv1.Deployment{}, nil
 	}
-	slices.SortFunc(out, func(a, b *appsv1.Deployment) int {
-		return cmp.Or(strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))
-	})
-	return out, nil
-}
-
-func appendMatching(out []*appsv1.Deployment, objs []any, selector labels.Selector) []*appsv1.Deployment {
-	if out == nil {
-		out = make([]*appsv1.Deployment, 0, len(objs))
-	}
-	matchAll := selector.Empty()
-	for _, obj := range objs {
-		d, ok := obj.(*appsv1.Deployment)
-		if !ok || (!matchAll && !selector.Matches(labels.Set(d.Labels))) {
-			continue
-		}
-		out = append(out, d)
-	}
-	return out
+	return sorted[:len(sorted):len(sorted)], nil
 }

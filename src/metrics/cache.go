@@ -59,6 +59,21 @@ func (m *Metrics) RegisterCacheSynced(synced func() bool) {
 	}))
 }
 
+// RegisterReady adds replicasd_ready, 1 while ready reports nil (the
+// /readyz answer) and 0 otherwise, for alerts on a replica that stays
+// unready.
+func (m *Metrics) RegisterReady(ready func() error) {
+	m.registerer.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: Namespace, Name: "ready",
+		Help: "1 while the server is ready (/readyz answers 200: cache synced, Kubernetes reachable, not shutting down), 0 otherwise.",
+	}, func() float64 {
+		if ready() != nil {
+			return 0
+		}
+		return 1
+	}))
+}
+
 // Store is the cache's read side, as the API uses it (api.Store).
 type Store interface {
 	Get(namespace, name string) (*appsv1.Deployment, error)

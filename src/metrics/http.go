@@ -19,10 +19,11 @@ const RouteUnmatched = "unmatched"
 const methodOther = "OTHER"
 
 // Middleware counts and times every API request and tracks the requests in
-// flight. Put it outside the router, with RouteMiddleware added to the
-// router with Use, so that requests refused by other middleware and 404s
-// are counted too. It puts a requestinfo.Info into the request context when
-// no earlier middleware did.
+// flight. Put it outside the router, so that requests refused by router
+// middleware and 404s are counted too. The route label is the Info's Route,
+// which the api router fills (RouteMiddleware does it for other mux
+// routers); it is "unmatched" when no route matched. It puts a
+// requestinfo.Info into the request context when no earlier middleware did.
 func (m *Metrics) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		info := requestinfo.From(r.Context())
@@ -61,9 +62,10 @@ func (m *Metrics) Middleware(next http.Handler) http.Handler {
 	})
 }
 
-// RouteMiddleware records the matched route's path template for Middleware.
-// Add it to the API router with Use: only there does mux.CurrentRoute know
-// the route.
+// RouteMiddleware records the matched route's path template in the
+// request's Info, for Middleware. Add it first to a mux router with Use:
+// only there does mux.CurrentRoute know the route. (The api router records
+// it itself.)
 func RouteMiddleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if info := requestinfo.From(r.Context()); info != nil {

@@ -88,6 +88,7 @@ func lookup(t *testing.T, reg *prometheus.Registry, name string, labels ...strin
 func TestEveryNameIsPrefixedAndLintClean(t *testing.T) {
 	m, reg := newMetrics(t)
 	m.RegisterCacheSynced(func() bool { return true })
+	m.RegisterReady(func() error { return nil })
 	m.RegisterCertificates(fakeCerts{server: time.Now(), ca: time.Now()})
 	// Create a series of every vector.
 	m.TLSHandshakeFailed("other")
@@ -235,6 +236,22 @@ func TestObserver(t *testing.T) {
 	}
 	if got := value(t, reg, "replicasd_informer_last_event_timestamp_seconds"); got < before || got > float64(time.Now().Unix()+1) {
 		t.Errorf("informer_last_event_timestamp_seconds = %v, want about now (%v)", got, before)
+	}
+}
+
+func TestReady(t *testing.T) {
+	m, reg := newMetrics(t)
+	var err atomic.Pointer[error]
+	notYet := errors.New("cache not synced")
+	err.Store(&notYet)
+	m.RegisterReady(func() error { return *err.Load() })
+	if got := value(t, reg, "replicasd_ready"); got != 0 {
+		t.Errorf("ready while not ready = %v, want 0", got)
+	}
+	var none error
+	err.Store(&none)
+	if got := value(t, reg, "replicasd_ready"); got != 1 {
+		t.Errorf("ready when ready = %v, want 1", got)
 	}
 }
 

@@ -72,16 +72,24 @@ func WithIdentity(ctx context.Context, id Identity) context.Context {
 }
 
 // IdentityFrom returns the identity [WithIdentity] or [Middleware] stored in
-// ctx.
+// ctx, or else the one of the connection's verified client certificate when
+// the server set [ConnContext].
 func IdentityFrom(ctx context.Context) (Identity, bool) {
-	id, ok := ctx.Value(identityKey{}).(Identity)
-	return id, ok
+	if id, ok := ctx.Value(identityKey{}).(Identity); ok {
+		return id, true
+	}
+	if ci, ok := connIdentityFrom(ctx); ok {
+		return ci.get()
+	}
+	return Identity{}, false
 }
 
 // Middleware stores the verified client's identity in the request context for
 // next. A request without a verified client certificate can only reach it
 // through a misconfigured server; it is answered 401 with the error envelope
-// rather than served anonymously.
+// rather than served anonymously. With [ConnContext] set on the server, the
+// identity is read once per connection and found through the connection's
+// context, which spares a copy of the request too.
 func Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 || len(r.TLS.VerifiedChains) == 0 {
@@ -89,6 +97,12 @@ func Middleware(next http.Handler) http.Handler {
 			w.WriteHeader(http.StatusUnauthorized)
 			_ = json.NewEncoder(w).Encode(map[string]string{"error": "a verified client certificate is required"})
 			return
+		}
+		if ci, ok := connIdentityFrom(r.Context()); ok {
+			if _, ok := ci.get(); ok {
+				next.ServeHTTP(w, r)
+				return
+			}
 		}
 		id := IdentityFromCertificate(r.TLS.PeerCertificates[0])
 		next.ServeHTTP(w, r.WithContext(WithIdentity(r.Context(), id)))
