@@ -15,6 +15,7 @@ WORKDIR /src
 # Dependencies first, so source edits reuse this layer.
 COPY go.mod go.sum ./
 RUN --mount=type=cache,target=/go/pkg/mod go mod download
+COPY api/ api/
 COPY src/ src/
 ARG TARGETOS=linux
 ARG TARGETARCH=amd64

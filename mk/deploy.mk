@@ -13,7 +13,7 @@ RELEASE_CMDS := replicasd replicactl
 # Where scripts/helm-render.sh writes the rendered variants.
 HELM_RENDER_DIR ?= bin/helm-render
 
-LINT_TARGETS += helm-lint
+LINT_TARGETS += helm-lint lint-image-context
 
 .PHONY: image
 image: ## the container image $(IMAGE):$(IMAGE_TAG), where a Docker engine exists
@@ -22,6 +22,16 @@ image: ## the container image $(IMAGE):$(IMAGE_TAG), where a Docker engine exist
 	@if ! $(DOCKER) info >/dev/null 2>&1; then \
 	  echo "make image: no Docker engine answers ('$(DOCKER) info' failed); build the image where one runs (the GitHub workflow does)." >&2; exit 1; fi
 	$(DOCKER) build --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) -t $(IMAGE):$(IMAGE_TAG) .
+
+# The Dockerfile copies only go.mod, go.sum, src/ and api/ (.dockerignore
+# agrees): every package of this module the server imports must live there.
+.PHONY: lint-image-context
+lint-image-context:
+	@outside=$$($(GO) list -deps -f '{{if .Module}}{{if eq .Module.Path "$(PKG)"}}{{.Dir}}{{end}}{{end}}' ./src/cmd/replicasd \
+	  | sed "s|^$(CURDIR)/||" | grep -vE '^(src|api)(/|$$)' || true); \
+	if [ -n "$$outside" ]; then \
+	  echo "the server imports packages the image build does not copy (add them to Dockerfile and .dockerignore):"; \
+	  echo "$$outside"; exit 1; fi
 
 .PHONY: release
 release: ## static binaries for $(RELEASE_PLATFORMS) in dist/, with SHA256SUMS

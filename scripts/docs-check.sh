@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # docs-check.sh: `make docs-check`. Runs every command the docs show (the
-# fenced blocks tagged docs-check in README.md and docs/*.md; see
-# scripts/docscheck for the convention) against a live server, started the
-# way `make run` starts it: the local kwok cluster with the demo Deployments
-# of fixtures/demo.yaml, development certificates in certs/, scripts/run.sh.
+# fenced blocks tagged docs-check in README.md, CONTRIBUTING.md and
+# docs/*.md; scripts/docscheck has the convention) against a live server,
+# started the way `make run` starts it: the local kwok cluster with the demo
+# Deployments of fixtures/demo.yaml, development certificates in certs/,
+# scripts/run.sh.
 # Fails when a command exits otherwise than the docs show, or gets an HTTP
 # status the docs do not show.
 #
@@ -12,7 +13,7 @@
 # the documented ports 8443 and 9090 when they are free, else on free ones,
 # and the commands are rewritten to match.
 #
-# Environment: DOCS_CHECK_FILES (default: README.md docs/*.md),
+# Environment: DOCS_CHECK_FILES (default: README.md CONTRIBUTING.md docs/*.md),
 # DOCS_CHECK_TIMEOUT (per file, default 5m).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -67,7 +68,7 @@ done
 curl -sf "http://localhost:$OPS_PORT/readyz" >/dev/null 2>&1 || { tail -n 30 "$server_log" >&2; die "the server did not become ready in 120s"; }
 
 # shellcheck disable=SC2206 # word splitting of the file list is wanted
-files=(${DOCS_CHECK_FILES:-README.md docs/*.md})
+files=(${DOCS_CHECK_FILES:-README.md CONTRIBUTING.md docs/*.md})
 failed=0
 for f in "${files[@]}"; do
   # Each file starts from the demo Deployments as make run seeds them.
@@ -78,4 +79,5 @@ done
 # Leave the demo as make run would find it.
 "$KUBECTL" apply -f fixtures/demo.yaml >/dev/null
 [ "$failed" = 0 ] || die "some commands in the docs do not do what the docs show (above)"
+rm -f "$server_log"
 log "every command in the docs did what the docs show"

@@ -132,7 +132,7 @@ done
 
 for v in "${VARIANTS[@]}"; do
   case "${v}" in
-    default|cert-manager|cert-manager-issuer|existing-secrets|namespaced|networkpolicy|policy|policy-existing|prometheusrule|servicemonitor) ;;
+    default|audit-file|cert-manager|cert-manager-issuer|existing-secrets|namespaced|networkpolicy|policy|policy-existing|prometheusrule|servicemonitor) ;;
     *) fail "variant ${v}: ci/${v}-values.yaml has no expectations in scripts/helm-lint.sh" ;;
   esac
 done
@@ -180,6 +180,12 @@ expect_in existing-secrets Deployment "${NAME}" \
   "replicas: 3" "secretName: my-server-tls" "secretName: my-client-ca" \
   "image: \"registry.example.com/replicasd@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"" \
   "- \"--read-your-writes-timeout=10s\"" "- name: TZ"
+expect_in existing-secrets Deployment "${NAME}" "- --client-crl-file=/etc/replicasd/crl/crl.pem" "secretName: my-client-crl"
+expect_not_in default Deployment "${NAME}" "- --client-crl-file=/etc/replicasd/crl/crl.pem"
+expect_objects audit-file "${CORE[@]}" "${CLUSTER_RBAC[@]}"
+expect_in audit-file Deployment "${NAME}" \
+  "- --client-crl-file=/etc/replicasd/crl/ca.crl" "name: replicasd-crl" \
+  "- \"--audit-log-path=/var/log/replicasd/audit.log\"" "- mountPath: /var/log/replicasd" "sizeLimit: 256Mi"
 expect_in existing-secrets Service "${NAME}" "type: NodePort" "nodePort: 30443" "nodePort: 30090"
 expect_in namespaced Deployment "${NAME}" \
   "- --namespace=replicasd-e2e-a" "- --namespace=replicasd-e2e-b" "- --default-namespace=replicasd-e2e-a"
@@ -200,7 +206,7 @@ expect_in policy ConfigMap "${NAME}-policy" "policy.yaml: |" "rules:" "- ci-bot"
 expect_in policy-existing Deployment "${NAME}" \
   "- --authorization-policy-file=/etc/replicasd/policy/rules.yaml" "name: replicasd-policy"
 expect_in servicemonitor ServiceMonitor "${NAME}" "- port: ops" "path: /metrics" "release: kube-prometheus-stack"
-expect_in prometheusrule PrometheusRule "${NAME}" "groups:" "release: kube-prometheus-stack"
+expect_in prometheusrule PrometheusRule "${NAME}" "groups:" "release: kube-prometheus-stack" "- alert: ReplicasdDown"
 expect_in networkpolicy NetworkPolicy "${NAME}" "- Ingress" "- port: api" "- port: ops" \
   "kubernetes.io/metadata.name: monitoring" "replicasd-client: \"true\""
 
@@ -219,6 +225,8 @@ expect_refused "a default namespace that is not watched" 'server.defaultNamespac
   --set 'watchNamespaces={a,b}' --set server.defaultNamespace=c
 expect_refused "a namespace that is not a DNS label" "does not match pattern" --set 'watchNamespaces={Not_A_Label}'
 expect_refused "a namespace listed twice" "items at 0 and 1 are equal" --set 'watchNamespaces={a,a}'
+expect_refused "a CRL from both a Secret and a ConfigMap" "set either clientCRL.existingSecret or clientCRL.existingConfigMap" \
+  --set clientCRL.existingSecret=a --set clientCRL.existingConfigMap=b
 expect_refused "an unknown value" "additional properties 'replicas' not allowed" --set replicas=3
 expect_refused "an unknown log level" "value must be one of" --set server.logLevel=verbose
 expect_refused "both a policy ConfigMap and rules" "set either authorizationPolicy.existingConfigMap or authorizationPolicy.rules" \
@@ -237,8 +245,11 @@ for f in "${ROOT}/deploy/rbac/clusterrole.yaml" "${ROOT}/deploy/rbac/namespaced/
   fi
 done
 ns_rules="$(doc "${WORK}/namespaced.yaml" Role "${NS}-${NAME}" | rules)"
-[[ "${ns_rules}" == "${chart_rules}" ]] && pass "namespaced Roles carry the ClusterRole's rules" \
-  || fail "namespaced Roles' rules differ from the ClusterRole's"
+if [[ "${ns_rules}" == "${chart_rules}" ]]; then
+  pass "namespaced Roles carry the ClusterRole's rules"
+else
+  fail "namespaced Roles' rules differ from the ClusterRole's"
+fi
 
 monitoring="${ROOT}/deploy/monitoring/prometheus-rules.yaml"
 if [[ -f "${monitoring}" ]]; then

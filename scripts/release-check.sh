@@ -27,7 +27,9 @@ for bin in "${dist}"/*-"${version}"-*-*; do
   grep -qE "^[[:space:]]+build[[:space:]]+-trimpath=true$" <<<"${info}" || fail "${name}: not built with -trimpath"
   grep -qE "^[[:space:]]+build[[:space:]]+GOOS=${os}$" <<<"${info}" || fail "${name}: not built for GOOS=${os}"
   grep -qE "^[[:space:]]+build[[:space:]]+GOARCH=${arch}$" <<<"${info}" || fail "${name}: not built for GOARCH=${arch}"
-  grep -qF "src/version.Version=${version}" <<<"${info}" || fail "${name}: version ${version} not stamped by -ldflags"
+  # -trimpath keeps -ldflags out of the build info, so look for the stamped
+  # string itself (the host's binaries are also run below).
+  LC_ALL=C grep -qaF -- "${version}" "${bin}" || fail "${name}: version ${version} not stamped by -ldflags"
   if [[ "${platform}" == "${host}" ]]; then
     case "${cmd}" in
       replicasd) out="$("${bin}" --version)" ;;

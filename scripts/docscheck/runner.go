@@ -72,7 +72,7 @@ func (r *Runner) Run(ctx context.Context, cmds []Command) ([]Result, error) {
 
 	ctx, cancel := context.WithTimeout(ctx, r.Timeout)
 	defer cancel()
-	sh := exec.CommandContext(ctx, "bash", "--noprofile", "--norc", "-c", script.String())
+	sh := exec.CommandContext(ctx, "bash", "--noprofile", "--norc", "-c", script.String()) // #nosec G204 -- running the docs' commands is this tool's purpose
 	sh.Dir = r.Dir
 	sh.Env = append(os.Environ(), r.Env...)
 	// Its own process group, so that a timeout ends what it started too.
@@ -87,17 +87,22 @@ func (r *Runner) Run(ctx context.Context, cmds []Command) ([]Result, error) {
 		return nil, fmt.Errorf("running bash: %w", err)
 	}
 
+	outputs, err := os.OpenRoot(tmp)
+	if err != nil {
+		return nil, fmt.Errorf("reading the commands' outputs: %w", err)
+	}
+	defer outputs.Close()
 	for i := range results {
-		base := filepath.Join(tmp, strconv.Itoa(i))
+		base := strconv.Itoa(i)
 		res := &results[i]
-		rc, err := os.ReadFile(base + ".rc")
+		rc, err := outputs.ReadFile(base + ".rc")
 		if err != nil {
 			res.Problems = append(res.Problems, "no exit status: this or an earlier command ended the shell (exit?)")
 			continue
 		}
 		res.ExitCode, _ = strconv.Atoi(strings.TrimSpace(string(rc)))
-		stdout, _ := os.ReadFile(base + ".out")
-		stderr, _ := os.ReadFile(base + ".err")
+		stdout, _ := outputs.ReadFile(base + ".out")
+		stderr, _ := outputs.ReadFile(base + ".err")
 		var kept []string
 		for _, line := range strings.SplitAfter(string(stderr), "\n") {
 			if s, ok := strings.CutPrefix(line, statusMarker); ok {

@@ -44,6 +44,12 @@ var allowedProtocols = map[string][]string{
 	"VersionTLS12": {"TLS1_2", "TLS1_3"},
 }
 
+// vulnerabilities are the ids of testssl.sh's vulnerability checks.
+var vulnerabilities = []string{
+	"heartbleed", "CCS", "ticketbleed", "ROBOT", "secure_renego", "secure_client_renego", "CRIME_TLS", "BREACH",
+	"POODLE_SSL", "fallback_SCSV", "SWEET32", "FREAK", "DROWN", "LOGJAM", "BEAST", "LUCKY13", "RC4",
+}
+
 // strongCipherLists are the only cipher categories that may be offered.
 var strongCipherLists = []string{"cipherlist_STRONG", "cipherlist_GOOD"}
 
@@ -69,20 +75,20 @@ func report(w io.Writer, version string, mtls bool, scans []string) bool {
 		fmt.Fprintln(w, "flight and skips the HTTP checks; protocols, ciphers, the certificate and the vulnerability checks all run on the handshake.")
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintln(w, "| --tls-min-version | protocols offered | cipher suites | weak cipher categories | findings MEDIUM or higher | verdict |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| --tls-min-version | protocols offered | cipher suites | weak cipher categories | vulnerability checks | findings MEDIUM or higher | verdict |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
 	allOK := true
 	var notes, seen []string
 	for _, arg := range scans {
 		file, minVersion, found := strings.Cut(arg, ":")
 		if !found || allowedProtocols[minVersion] == nil {
-			fmt.Fprintf(w, "| %s | | | | | bad argument: want FILE.json:VersionTLS13 or :VersionTLS12 |\n", arg)
+			fmt.Fprintf(w, "| %s | | | | | | bad argument: want FILE.json:VersionTLS13 or :VersionTLS12 |\n", arg)
 			allOK = false
 			continue
 		}
 		r, err := judge(file, minVersion)
 		if err != nil {
-			fmt.Fprintf(w, "| %s | | | | | %v |\n", minVersion, err)
+			fmt.Fprintf(w, "| %s | | | | | | %v |\n", minVersion, err)
 			allOK = false
 			continue
 		}
@@ -91,7 +97,8 @@ func report(w io.Writer, version string, mtls bool, scans []string) bool {
 			verdict = "**FAIL**: " + strings.Join(r.problems, "; ")
 			allOK = false
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", minVersion, orNone(r.offered), orNone(r.ciphers), orNone(r.weak), orNone(r.severe), verdict)
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s |\n",
+			minVersion, orNone(r.offered), orNone(r.ciphers), orNone(r.weak), r.vulnerabilities, orNone(r.severe), verdict)
 		notes = append(notes, r.notes...)
 		seen = append(seen, r.accepted...)
 	}
@@ -124,6 +131,7 @@ type result struct {
 	problems                       []string
 	notes                          []string
 	accepted                       []string // ids of accepted findings seen
+	vulnerabilities                string   // how the vulnerability checks went
 }
 
 func judge(file, minVersion string) (*result, error) {
@@ -179,6 +187,23 @@ func judge(file, minVersion string) (*result, error) {
 		case "LOW", "WARN":
 			r.notes = append(r.notes, fmt.Sprintf("%s `%s`: %s", f.Severity, f.ID, strings.TrimSpace(f.Finding)))
 		}
+	}
+	var passed, untested []string
+	for _, id := range vulnerabilities {
+		switch f, ok := byID[id]; {
+		case !ok:
+		case f.Severity == "OK" || f.Severity == "INFO" || f.Severity == "LOW":
+			passed = append(passed, id)
+		case f.Severity == "WARN":
+			untested = append(untested, id)
+		}
+	}
+	r.vulnerabilities = fmt.Sprintf("%d not vulnerable", len(passed))
+	if len(untested) > 0 {
+		r.vulnerabilities += fmt.Sprintf(", %s not testable", strings.Join(untested, ", "))
+	}
+	if len(passed) == 0 {
+		r.problems = append(r.problems, "no vulnerability check passed: the scan did not complete")
 	}
 	if len(r.ciphers) == 0 {
 		r.problems = append(r.problems, "no cipher suites found: the scan did not complete")

@@ -132,7 +132,7 @@ func (s *server) putReplicas(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Debug("scaled deployment", "namespace", namespace, "name", name, "replicas", res.Replicas,
-		"changed", res.Changed, "conflicts", res.Conflicts, "readYourWritesWait", res.ReadYourWritesWait)
+		"changed", res.Changed, "conflicts", res.Conflicts, "readYourWritesWait", res.ReadYourWritesWait.String())
 	setETag(w, res.ResourceVersion)
 	writeJSON(w, http.StatusOK, putResponse{
 		Message:      putMessage,

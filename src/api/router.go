@@ -101,11 +101,11 @@ func (s *server) router() *mux.Router {
 	for _, path := range order {
 		for _, rt := range Routes() {
 			if rt.Path == path {
-				r.Path(rt.Path).Methods(rt.Method).Name(rt.Name).HandlerFunc(handlers[rt.Name])
+				r.MatcherFunc(pathShape(rt.Path)).Path(rt.Path).Methods(rt.Method).Name(rt.Name).HandlerFunc(handlers[rt.Name])
 			}
 		}
 		allow := strings.Join(methods[path], ", ")
-		r.Path(path).Name(MethodNotAllowedRoutePrefix + path).HandlerFunc(s.methodNotAllowed(allow))
+		r.MatcherFunc(pathShape(path)).Path(path).Name(MethodNotAllowedRoutePrefix + path).HandlerFunc(s.methodNotAllowed(allow))
 	}
 	return r
 }

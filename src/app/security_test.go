@@ -391,11 +391,14 @@ func TestRevokedCertificateRefusedEndToEnd(t *testing.T) {
 		t.Fatalf("GET with a good certificate = %d", a.status)
 	}
 
-	// Revoked without a restart, sessions included: bob's client keeps its
-	// connections and session tickets.
+	// Revoked without a restart. bob's client keeps its connection open
+	// and its session tickets: the open connection is answered 401 and
+	// closed, and the next handshake, resumed or not, is refused.
 	bobClient := h.clientWith(bob)
 	bobClient.Transport.(*http.Transport).TLSClientConfig.ClientSessionCache = tls.NewLRUClientSessionCache(4)
-	do(t, bobClient, "GET", h.base+"/health", "")
+	if a := do(t, bobClient, "GET", h.base+"/health", ""); a.status != 200 {
+		t.Fatalf("GET before the revocation = %d", a.status)
+	}
 	tmp := crlFile + ".tmp"
 	if err := os.WriteFile(tmp, mustCRL(t, ca, 2, mallory, bob), 0o600); err != nil {
 		t.Fatal(err)
@@ -403,11 +406,15 @@ func TestRevokedCertificateRefusedEndToEnd(t *testing.T) {
 	if err := os.Rename(tmp, crlFile); err != nil {
 		t.Fatal(err)
 	}
+	var last answer
 	h.eventually(func() bool {
-		bobClient.CloseIdleConnections()
-		_, err := try(bobClient, "GET", h.base+"/health", "")
-		return err != nil && strings.Contains(err.Error(), "bad certificate")
+		last = do(t, bobClient, "GET", h.base+"/namespaces/team-a/deployments/web/replicas", "")
+		return last.status != 200
 	})
+	wantError(t, last, http.StatusUnauthorized, "the client certificate has been revoked")
+	if _, err := try(bobClient, "GET", h.base+"/health", ""); err == nil || !strings.Contains(err.Error(), "bad certificate") {
+		t.Fatalf("GET after the revocation: %v, want the handshake refused", err)
+	}
 }
 
 // rawConn opens a TLS connection to the API speaking HTTP/1.1, presenting

@@ -139,7 +139,9 @@ func NewWithClient(cfg *Config, client kubernetes.Interface) (*Server, error) {
 	// Identity first, then audit and metrics around everything that can
 	// answer or refuse a request (router middleware and handlers), so that
 	// every answer, 403s and 429s included, is counted and audited.
-	handler := tlsconfig.Middleware(s.audit.Middleware(s.metrics.Middleware(router)))
+	// RefuseRevoked, inside them, answers requests on connections opened
+	// before a CRL revoked their certificate.
+	handler := tlsconfig.Middleware(s.audit.Middleware(s.metrics.Middleware(s.reloader.RefuseRevoked(router))))
 	// net/http reports failed handshakes only on its ErrorLog; the watcher
 	// reads them from there, counts and audits each, and logs it at debug.
 	watcher := handshakes.New(log, func(f handshakes.Failure) {

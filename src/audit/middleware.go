@@ -14,6 +14,11 @@ import (
 // HeaderRequestID carries the request ID, from the client and back.
 const HeaderRequestID = "X-Request-ID"
 
+// headerRequestIDKey is HeaderRequestID as net/http stores it, to index the
+// header maps directly: Header.Get and Set would canonicalise the name, an
+// allocation, twice per request.
+var headerRequestIDKey = http.CanonicalHeaderKey(HeaderRequestID)
+
 // maxRequestIDLength bounds a client's request ID; a longer one is replaced.
 const maxRequestIDLength = 128
 
@@ -37,8 +42,12 @@ func (l *Logger) Middleware(next http.Handler) http.Handler {
 			info = &requestinfo.Info{}
 			r = r.WithContext(requestinfo.With(r.Context(), info))
 		}
-		info.RequestID = requestID(r.Header.Get(HeaderRequestID))
-		w.Header().Set(HeaderRequestID, info.RequestID)
+		var fromClient string
+		if v := r.Header[headerRequestIDKey]; len(v) > 0 {
+			fromClient = v[0]
+		}
+		info.RequestID = requestID(fromClient)
+		w.Header()[headerRequestIDKey] = []string{info.RequestID}
 
 		rec := &recorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)

@@ -337,7 +337,8 @@ func typed(d *appsv1.Deployment) *appsv1.Deployment {
 func writeStatus(w http.ResponseWriter, code int, reason string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
-	_, _ = fmt.Fprintf(w, `{"kind":"Status","apiVersion":"v1","status":"Failure","reason":%q,"code":%d}`, reason, code)
+	_, _ = fmt.Fprintf(w, `{"kind":"Status","apiVersion":"v1","status":"Failure","message":%q,"reason":%q,"code":%d}`,
+		"fakeapiserver: "+reason, reason, code)
 }
 
 func mustJSON(v any) []byte {

@@ -60,7 +60,6 @@ func TestConnContextIdentity(t *testing.T) {
 			}
 			defer tr.CloseIdleConnections()
 			c := &http.Client{Transport: tr, Timeout: waitTimeout}
-			var local string
 			for i := range 3 {
 				resp := mustGet(t, c, url)
 				if resp.proto != tt.proto {
@@ -70,7 +69,6 @@ func TestConnContextIdentity(t *testing.T) {
 					got.Serial != bob.Cert.SerialNumber.Text(16) {
 					t.Errorf("request %d: handler saw %+v, want bob in dev and sre", i, got)
 				}
-				_ = local
 			}
 		})
 	}

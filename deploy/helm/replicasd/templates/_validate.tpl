@@ -44,6 +44,9 @@ is reported at once, as the server itself does with its flags.
 {{- if ne (len $clientNames) (len (uniq $clientNames)) -}}
 {{- $errs = append $errs (printf "certManager.clientCertificates names a certificate twice: %v" $clientNames) -}}
 {{- end -}}
+{{- if and $v.clientCRL.existingSecret $v.clientCRL.existingConfigMap -}}
+{{- $errs = append $errs "set either clientCRL.existingSecret or clientCRL.existingConfigMap, not both" -}}
+{{- end -}}
 {{- if and $v.authorizationPolicy.existingConfigMap $v.authorizationPolicy.rules -}}
 {{- $errs = append $errs "set either authorizationPolicy.existingConfigMap or authorizationPolicy.rules, not both" -}}
 {{- end -}}
