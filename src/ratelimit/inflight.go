@@ -12,13 +12,20 @@ const inflightRetryAfter = time.Second
 // Inflight bounds the requests being served at once, so a flood cannot
 // exhaust the process's memory or goroutines. Safe for concurrent use.
 type Inflight struct {
-	max int64
-	n   atomic.Int64
+	max     int64
+	n       atomic.Int64
+	release func()
 }
 
 // NewInflight returns a bound of max requests; zero or negative means no
 // bound.
-func NewInflight(max int) *Inflight { return &Inflight{max: int64(max)} }
+func NewInflight(max int) *Inflight {
+	l := &Inflight{max: int64(max)}
+	// One release function for every request: a closure made per Acquire
+	// would be an allocation on every request.
+	l.release = func() { l.n.Add(-1) }
+	return l
+}
 
 // Acquire admits one request and returns the function that ends it (call it
 // once), or an [*Error] when max requests are already in flight.
@@ -27,7 +34,7 @@ func (l *Inflight) Acquire() (release func(), err error) {
 		l.n.Add(-1)
 		return nil, &Error{What: "requests in flight", RetryAfter: inflightRetryAfter}
 	}
-	return func() { l.n.Add(-1) }, nil
+	return l.release, nil
 }
 
 // InFlight returns how many requests are in flight now.
