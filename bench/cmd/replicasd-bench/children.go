@@ -44,6 +44,7 @@ func heapCommand(ctx context.Context, args []string) error {
 	n := fs.Int("deployments", 1000, "with --source fake: how many Deployments to serve")
 	kubeconfig := fs.String("kubeconfig", "", "with --source kwok: the cluster")
 	transform := fs.Bool("transform", true, "strip the cached objects (replicasd's default)")
+	profile := fs.String("heap-profile", "", "also write the heap profile with the cache synced to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -54,13 +55,13 @@ func heapCommand(ctx context.Context, args []string) error {
 		t := &cleanups{}
 		defer t.run()
 		srv := fakeapiserver.New(t, heap.Realistic(*n, time.Now())...)
-		res, err = heap.Measure(ctx, "fake", srv.RESTConfig(), *transform)
+		res, err = heap.Measure(ctx, "fake", srv.RESTConfig(), *transform, *profile)
 	case "kwok":
 		cfg, cerr := kube.RESTConfig(*kubeconfig)
 		if cerr != nil {
 			return cerr
 		}
-		res, err = heap.Measure(ctx, "kwok", cfg, *transform)
+		res, err = heap.Measure(ctx, "kwok", cfg, *transform, *profile)
 	default:
 		return fmt.Errorf("--source %q: want fake or kwok", *source)
 	}

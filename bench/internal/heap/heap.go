@@ -6,7 +6,9 @@ package heap
 import (
 	"context"
 	"fmt"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
@@ -33,7 +35,7 @@ type Result struct {
 // the heap after a GC with the cache synced, minus the heap after a GC
 // before it started. Run it in a fresh process, one measurement each, so
 // nothing else moves the heap meanwhile.
-func Measure(ctx context.Context, source string, cfg *rest.Config, transform bool) (Result, error) {
+func Measure(ctx context.Context, source string, cfg *rest.Config, transform bool, profile string) (Result, error) {
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return Result{}, fmt.Errorf("creating Kubernetes client: %w", err)
@@ -58,6 +60,11 @@ func Measure(ctx context.Context, source string, cfg *rest.Config, transform boo
 		return Result{}, err
 	}
 	after := liveHeap()
+	if profile != "" {
+		if err := writeHeapProfile(profile); err != nil {
+			return Result{}, err
+		}
+	}
 	runtime.KeepAlive(cache)
 	if n == 0 {
 		return Result{}, fmt.Errorf("the cache holds no deployments")
@@ -78,6 +85,19 @@ func Measure(ctx context.Context, source string, cfg *rest.Config, transform boo
 func size(cache *deployments.Cache) (int, error) {
 	list, err := cache.List("", nil)
 	return len(list), err
+}
+
+// writeHeapProfile writes the live heap's profile to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // liveHeap returns the bytes of live heap objects after a full collection.
