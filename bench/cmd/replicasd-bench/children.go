@@ -45,6 +45,7 @@ func heapCommand(ctx context.Context, args []string) error {
 	kubeconfig := fs.String("kubeconfig", "", "with --source kwok: the cluster")
 	transform := fs.Bool("transform", true, "strip the cached objects (replicasd's default)")
 	profile := fs.String("heap-profile", "", "also write the heap profile with the cache synced to this file")
+	contentType := fs.String("content-type", "", "with --source kwok: the wire format the client asks for (default: client-go's, JSON)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -61,6 +62,7 @@ func heapCommand(ctx context.Context, args []string) error {
 		if cerr != nil {
 			return cerr
 		}
+		cfg.ContentType = *contentType
 		res, err = heap.Measure(ctx, "kwok", cfg, *transform, *profile)
 	default:
 		return fmt.Errorf("--source %q: want fake or kwok", *source)

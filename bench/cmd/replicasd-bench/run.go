@@ -74,7 +74,7 @@ func parseRunFlags(args []string) (config, error) {
 	fs.DurationVar(&c.duration, "duration", 5*time.Second, "length of each run")
 	fs.DurationVar(&c.idle, "idle", 10*time.Second, "idle window that measures replicasd's background Kubernetes API calls")
 	fs.IntVar(&c.getConns, "get-conns", 32, "connections (one request in flight each) for GET one")
-	fs.IntVar(&c.listConns, "list-conns", 8, "connections for LIST")
+	fs.IntVar(&c.listConns, "list-conns", 4, "connections for LIST")
 	fs.IntVar(&c.handshakeConns, "handshake-conns", 32, "concurrent new connections for the handshake row")
 	fs.IntVar(&c.putConns, "put-conns", 8, "connections for PUT")
 	fs.Float64Var(&c.putRate, "put-rate", 10, "PUTs per second")

@@ -36,6 +36,8 @@ type Result struct {
 // before it started. Run it in a fresh process, one measurement each, so
 // nothing else moves the heap meanwhile.
 func Measure(ctx context.Context, source string, cfg *rest.Config, transform bool, profile string) (Result, error) {
+	cfg = rest.CopyConfig(cfg)
+	cfg.QPS, cfg.Burst = 50, 100 // replicasd's defaults
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return Result{}, fmt.Errorf("creating Kubernetes client: %w", err)
