@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/pem"
 	"flag"
 	"fmt"
 	"log/slog"
+	"math/big"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -312,8 +314,13 @@ func TestNoSecretsInLogsOrAudit(t *testing.T) {
 			}
 		}
 		secrets[name+" (DER hex)"] = hex.EncodeToString(block.Bytes)
-		secrets[name+" (scalar hex)"] = pair.Key.D.Text(16)
-		secrets[name+" (scalar decimal)"] = pair.Key.D.String()
+		raw, err := pair.Key.Bytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		secrets[name+" (scalar hex)"] = hex.EncodeToString(raw)
+		secrets[name+" (scalar base64)"] = base64.StdEncoding.EncodeToString(raw)
+		secrets[name+" (scalar decimal)"] = new(big.Int).SetBytes(raw).String()
 	}
 	for name, secret := range secrets {
 		if bytes.Contains(output, []byte(secret)) {

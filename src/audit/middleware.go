@@ -135,7 +135,10 @@ func requestID(fromClient string) string {
 func NewRequestID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
-	return hex.EncodeToString(b[:])
+	// Encoded on the stack: one allocation, the string, per request.
+	var h [32]byte
+	hex.Encode(h[:], b[:])
+	return string(h[:])
 }
 
 // recorder remembers the status and the start of an error body.

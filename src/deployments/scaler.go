@@ -185,7 +185,7 @@ func (s *Scaler) readYourWrites(ctx context.Context, res *ScaleResult) {
 	if err != nil {
 		s.logger.Warn("deployment scaled, but the cache did not show it in time; reads may briefly show the old count",
 			"namespace", res.Namespace, "name", res.Name, "replicas", res.Replicas,
-			"resourceVersion", res.ResourceVersion, "waited", res.ReadYourWritesWait, "error", err.Error())
+			"resourceVersion", res.ResourceVersion, "waited", res.ReadYourWritesWait.String(), "error", err.Error())
 		return
 	}
 	res.Deployment = d

@@ -34,10 +34,18 @@ type Server struct {
 	done chan struct{}
 
 	mu       sync.Mutex
+	down     bool
+	held     []heldEvent // events kept from the watchers while HoldEvents is on
+	holding  bool
 	rv       int
 	objects  map[string]*appsv1.Deployment // "ns/name"
 	watchers map[chan event]string         // namespace each watches, "" = all
 	requests map[string]int                // "GET list", "GET watch", ...
+}
+
+type heldEvent struct {
+	namespace string
+	ev        event
 }
 
 type event struct {
@@ -118,15 +126,52 @@ func (s *Server) Apply(d *appsv1.Deployment) *appsv1.Deployment {
 	}
 	s.objects[key] = d
 	ev := event{Type: typ, Object: mustJSON(typed(d))}
+	if s.holding {
+		s.held = append(s.held, heldEvent{d.Namespace, ev})
+	} else {
+		s.notify(d.Namespace, ev)
+	}
+	return d.DeepCopy()
+}
+
+// HoldEvents keeps watch events from the watchers while on, and delivers
+// them when turned off: a watch that lags behind the writes.
+func (s *Server) HoldEvents(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.holding = on
+	if !on {
+		for _, h := range s.held {
+			s.notify(h.namespace, h.ev)
+		}
+		s.held = nil
+	}
+}
+
+// notify sends ev to the watchers of namespace; s.mu is held.
+func (s *Server) notify(namespace string, ev event) {
 	for ch, ns := range s.watchers {
-		if ns == "" || ns == d.Namespace {
+		if ns == "" || ns == namespace {
 			select {
 			case ch <- ev:
 			default: // a watcher this far behind is a broken test
 			}
 		}
 	}
-	return d.DeepCopy()
+}
+
+// SetDown makes every request fail with 503 until SetDown(false), and ends
+// the open watches, as an API server that restarts does.
+func (s *Server) SetDown(down bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.down = down
+	if down {
+		for ch := range s.watchers {
+			close(ch)
+			delete(s.watchers, ch)
+		}
+	}
 }
 
 func (s *Server) count(key string) {
@@ -136,6 +181,14 @@ func (s *Server) count(key string) {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	down := s.down
+	s.mu.Unlock()
+	if down {
+		s.count("503")
+		writeStatus(w, http.StatusServiceUnavailable, "ServiceUnavailable")
+		return
+	}
 	if s.Token != "" && r.Header.Get("Authorization") != "Bearer "+s.Token {
 		s.count("401")
 		writeStatus(w, http.StatusUnauthorized, "Unauthorized")
@@ -290,7 +343,7 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request, namespace string,
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
-		delete(s.watchers, ch)
+		delete(s.watchers, ch) // a no-op after SetDown closed it
 		s.mu.Unlock()
 	}()
 
@@ -316,8 +369,8 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request, namespace string,
 	}
 	for {
 		select {
-		case ev := <-ch:
-			if !send(ev) {
+		case ev, ok := <-ch:
+			if !ok || !send(ev) {
 				return
 			}
 		case <-r.Context().Done():

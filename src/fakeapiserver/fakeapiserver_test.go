@@ -40,10 +40,17 @@ func TestServesWhatTheClientNeeds(t *testing.T) {
 		t.Fatalf("GetScale = %+v, %v", scale, err)
 	}
 	scale.Spec.Replicas = 5
+	api.HoldEvents(true)
 	updated, err := deps.UpdateScale(ctx, "web", scale, metav1.UpdateOptions{})
 	if err != nil || updated.Spec.Replicas != 5 || updated.ResourceVersion != "3" {
 		t.Fatalf("UpdateScale = %+v, %v", updated, err)
 	}
+	select {
+	case ev := <-w.ResultChan():
+		t.Fatalf("an event came through while events are held: %s", ev.Type)
+	case <-time.After(100 * time.Millisecond): // only bounds a failing case
+	}
+	api.HoldEvents(false)
 	if _, err := deps.UpdateScale(ctx, "web", scale, metav1.UpdateOptions{}); !apierrors.IsConflict(err) {
 		t.Errorf("UpdateScale with a stale resourceVersion: %v, want a conflict", err)
 	}
@@ -61,11 +68,25 @@ func TestServesWhatTheClientNeeds(t *testing.T) {
 		t.Fatal("no watch event after the scale")
 	}
 
+	api.SetDown(true)
+	select {
+	case _, open := <-w.ResultChan():
+		if open {
+			t.Error("the watch got an event from an API server that is down")
+		}
+	case <-ctx.Done():
+		t.Fatal("the watch did not end when the API server went down")
+	}
+	if _, err := deps.List(ctx, metav1.ListOptions{}); !apierrors.IsServiceUnavailable(err) {
+		t.Errorf("List while down: %v, want service unavailable", err)
+	}
+	api.SetDown(false)
+
 	api.Token = "t"
 	if _, err := deps.List(ctx, metav1.ListOptions{}); !apierrors.IsUnauthorized(err) {
 		t.Errorf("List without the token: %v, want unauthorized", err)
 	}
-	if got := api.Requests(); got["GET list"] != 1 || got["GET watch"] != 1 || got["PUT scale"] != 2 || got["401"] != 1 {
+	if got := api.Requests(); got["GET list"] != 1 || got["GET watch"] != 1 || got["PUT scale"] != 2 || got["401"] != 1 || got["503"] < 1 {
 		t.Errorf("requests = %v", got)
 	}
 }

@@ -289,6 +289,7 @@ func TestClassify(t *testing.T) {
 		{"client refuses our certificate", "remote error: tls: bad certificate", handshakes.Other},
 		{"client does not know our CA", "remote error: tls: unknown certificate authority", handshakes.Other},
 		{"client protocol alert", "remote error: tls: protocol version not supported", handshakes.Protocol},
+		{"revoked", `tlsconfig: client certificate "CN=bob" (serial 1f) is revoked by the client CRL`, handshakes.Other},
 		{"hang-up", "EOF", handshakes.Other},
 		{"reset", "read tcp 127.0.0.1:8443->127.0.0.1:5555: read: connection reset by peer", handshakes.Other},
 		{"timeout", "read tcp 127.0.0.1:8443->127.0.0.1:5555: i/o timeout", handshakes.Other},

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/replicasd/replicasd/src/requestinfo"
 )
@@ -48,9 +49,9 @@ func (m *Metrics) Middleware(next http.Handler) http.Handler {
 			if route == "" {
 				route = RouteUnmatched
 			}
-			method := normalizeMethod(r.Method)
-			m.httpRequests.WithLabelValues(route, method, strconv.Itoa(code)).Inc()
-			m.httpDuration.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
+			series := m.series(route, normalizeMethod(r.Method), code)
+			series.requests.Inc()
+			series.duration.Observe(time.Since(start).Seconds())
 			if code == http.StatusForbidden && info.Verb == requestinfo.VerbScale {
 				// Refused by the authorization policy before reaching the
 				// scaler, which counts every other outcome.
@@ -77,6 +78,36 @@ func RouteMiddleware(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// httpKey names one series of the HTTP metrics.
+type httpKey struct {
+	route, method string
+	code          int
+}
+
+// httpSeries is the request counter and the latency histogram of one
+// route, method and status code.
+type httpSeries struct {
+	requests prometheus.Counter
+	duration prometheus.Observer
+}
+
+// series returns the HTTP metrics' series for route, method and code.
+// Looking them up by label values hashes the values and formats the code
+// on every request, a cost next to a cached GET; the labels' values are
+// bounded (route templates, the standard methods, status codes), so the
+// series are kept instead.
+func (m *Metrics) series(route, method string, code int) *httpSeries {
+	key := httpKey{route: route, method: method, code: code}
+	if s, ok := m.httpSeries.Load(key); ok {
+		return s.(*httpSeries)
+	}
+	s, _ := m.httpSeries.LoadOrStore(key, &httpSeries{
+		requests: m.httpRequests.WithLabelValues(route, method, strconv.Itoa(code)),
+		duration: m.httpDuration.WithLabelValues(route, method),
+	})
+	return s.(*httpSeries)
 }
 
 func normalizeMethod(method string) string {

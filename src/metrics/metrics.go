@@ -9,6 +9,7 @@
 package metrics
 
 import (
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -33,6 +34,9 @@ type Metrics struct {
 	httpRequests *prometheus.CounterVec
 	httpDuration *prometheus.HistogramVec
 	httpInFlight prometheus.Gauge
+	// httpSeries caches the series of httpRequests and httpDuration by
+	// route, method and code (see Middleware).
+	httpSeries sync.Map
 
 	tlsHandshakeErrors *prometheus.CounterVec
 	certReloads        *prometheus.CounterVec

@@ -355,8 +355,10 @@ func TestCountScales(t *testing.T) {
 
 type fakeCerts struct{ server, ca time.Time }
 
-func (c fakeCerts) ServerCertificate() *x509.Certificate { return &x509.Certificate{NotAfter: c.server} }
-func (c fakeCerts) ClientCAExpiry() time.Time            { return c.ca }
+func (c fakeCerts) ServerCertificate() *x509.Certificate {
+	return &x509.Certificate{NotAfter: c.server}
+}
+func (c fakeCerts) ClientCAExpiry() time.Time { return c.ca }
 
 type rotatingCerts struct{ server, ca atomic.Int64 }
 

@@ -1,8 +1,9 @@
 // Command livecheck runs the replicasd binary against a fake Kubernetes API
-// server, sends it a mix of requests (reads, writes, a no-op, a request the
-// authorization policy refuses, one the write limit refuses, refused TLS
-// handshakes), and keeps what it wrote: its logs, its audit events and a
-// scrape of /metrics. `make lint` checks the scrape with
+// server, puts it through what operators see happen (reads, writes, a
+// no-op, a request the authorization policy refuses, one the write limit
+// refuses, refused TLS handshakes, a watch that lags behind a write, an API
+// server outage, certificate reloads good and bad), and keeps what it
+// wrote: its logs, its audit events and a scrape of /metrics. `make lint` checks the scrape with
 // `promtool check metrics`; docs/observability.md quotes the rest.
 //
 //	go run ./scripts/monitoring/livecheck -replicasd bin/replicasd -out DIR
@@ -67,7 +68,7 @@ func run(binary, out string) error {
 	// Configuration goes into a directory of its own: replicasd watches
 	// the directories of its certificate and policy files.
 	config := filepath.Join(out, "config")
-	if err := os.MkdirAll(config, 0o755); err != nil {
+	if err := os.MkdirAll(config, 0o750); err != nil {
 		return err
 	}
 	var c cleanups
@@ -108,20 +109,21 @@ current-context: fake
 		return err
 	}
 
-	logFile, err := os.Create(filepath.Join(out, "replicasd.log"))
+	logFile, err := os.Create(filepath.Join(out, "replicasd.log")) // #nosec G304 -- the directory the developer named
 	if err != nil {
 		return err
 	}
 	defer logFile.Close()
 	auditPath := filepath.Join(out, "audit.log")
 	_ = os.Remove(auditPath)
-	cmd := exec.Command(binary,
+	cmd := exec.Command(binary, // #nosec G204 -- runs the binary the developer named, with our own flags
 		"--listen-address="+apiAddr, "--ops-address="+opsAddr,
 		"--tls-cert-file="+pki.file("server.crt"), "--tls-private-key-file="+pki.file("server.key"),
 		"--client-ca-file="+pki.file("ca.crt"),
 		"--kubeconfig="+kubeconfig,
 		"--authorization-policy-file="+policy,
 		"--write-rate-limit=0.01", "--write-burst=3",
+		"--read-your-writes-timeout=1s",
 		"--audit-log-path="+auditPath,
 		"--log-level=debug",
 	)
@@ -143,11 +145,13 @@ current-context: fake
 	if err := waitReady(ops+"/readyz", exited); err != nil {
 		return err
 	}
-	if err := exercise("https://"+apiAddr+"/api/v1", pki); err != nil {
+	base := "https://" + apiAddr + "/api/v1"
+	if err := exercise(base, pki); err != nil {
 		return err
 	}
-	// Let the watch deliver the scale's event before the scrape.
-	time.Sleep(500 * time.Millisecond)
+	if err := disturb(base, pki, api, logFile.Name()); err != nil {
+		return err
+	}
 	if err := save(ops+"/metrics", filepath.Join(out, "metrics.txt")); err != nil {
 		return err
 	}
@@ -173,15 +177,17 @@ type pki struct {
 	dir      string
 	ca       *certs.Pair
 	admin    tls.Certificate
+	operator tls.Certificate // sre too, with a write limit bucket of its own
 	viewer   tls.Certificate
 	stranger tls.Certificate
 	expired  tls.Certificate
+	noUsage  tls.Certificate // no extended key usage: parsed, then refused
 }
 
 func (p *pki) file(name string) string { return filepath.Join(p.dir, name) }
 
 func newPKI(dir string) (*pki, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, err
 	}
 	p := &pki{dir: dir}
@@ -209,6 +215,9 @@ func newPKI(dir string) (*pki, error) {
 	if p.admin, err = issue(p.ca, "admin", "sre"); err != nil {
 		return nil, err
 	}
+	if p.operator, err = issue(p.ca, "operator", "sre"); err != nil {
+		return nil, err
+	}
 	if p.viewer, err = issue(p.ca, "viewer", "viewers"); err != nil {
 		return nil, err
 	}
@@ -221,6 +230,9 @@ func newPKI(dir string) (*pki, error) {
 	}
 	now := time.Now()
 	if p.expired, err = issue(p.ca, "old-laptop", "sre", certs.WithValidity(now.Add(-30*24*time.Hour), now.Add(-24*time.Hour))); err != nil {
+		return nil, err
+	}
+	if p.noUsage, err = issue(p.ca, "webhook", "sre", certs.WithExtKeyUsage()); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -271,18 +283,111 @@ func exercise(base string, p *pki) error {
 			return fmt.Errorf("%s %s: %w", s.method, s.path, err)
 		}
 		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		if resp.StatusCode != s.want {
 			return fmt.Errorf("%s %s = %d %s, want %d", s.method, s.path, resp.StatusCode, body, s.want)
 		}
 	}
-	for name, cert := range map[string]*tls.Certificate{"no certificate": nil, "a stranger's": &p.stranger, "an expired one": &p.expired} {
+	for _, c := range []struct {
+		name string
+		cert *tls.Certificate
+	}{{"no", nil}, {"a stranger's", &p.stranger}, {"an expired", &p.expired}, {"a server-only", &p.noUsage}} {
+		name, cert := c.name, c.cert
 		if resp, err := p.client(cert).Get(base + "/deployments"); err == nil {
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			return fmt.Errorf("a client with %s certificate got an answer: %d", name, resp.StatusCode)
 		}
 	}
 	return nil
+}
+
+// disturb makes the things happen that operators are warned of: a watch
+// that lags behind a write, an API server outage and its end, a certificate
+// reload, a broken one and its repair.
+func disturb(base string, p *pki, api *fakeapiserver.Server, logPath string) error {
+	operator := p.client(&p.operator)
+	put := func(path, body string, want int) error {
+		req, err := http.NewRequest(http.MethodPut, base+path, strings.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := operator.Do(req)
+		if err != nil {
+			return err
+		}
+		b, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if resp.StatusCode != want {
+			return fmt.Errorf("PUT %s = %d %s, want %d", path, resp.StatusCode, b, want)
+		}
+		return nil
+	}
+
+	// The watch lags: the PUT answers once --read-your-writes-timeout is up.
+	api.HoldEvents(true)
+	err := put("/namespaces/shop/deployments/cart/replicas", `{"replicaCount": 3}`, http.StatusOK)
+	api.HoldEvents(false)
+	if err != nil {
+		return err
+	}
+
+	// The API server goes away and comes back.
+	api.SetDown(true)
+	if err := put("/namespaces/shop/deployments/cart/replicas", `{"replicaCount": 4}`, http.StatusBadGateway); err != nil {
+		return err
+	}
+	if err := waitLog(logPath, "deployment list/watch failed", 1); err != nil {
+		return err
+	}
+	api.SetDown(false)
+	if err := waitLog(logPath, "deployment watch recovered", 1); err != nil {
+		return err
+	}
+
+	// The server certificate is renewed, then broken, then fixed.
+	renewed, err := p.ca.IssueServer(nil)
+	if err != nil {
+		return err
+	}
+	if err := renewed.WriteFiles(p.file("server.crt"), p.file("server.key")); err != nil {
+		return err
+	}
+	if err := waitLog(logPath, `"msg":"reloaded TLS files"`, 1); err != nil {
+		return err
+	}
+	if err := certs.WriteFile(p.file("server.crt"), []byte("not a certificate\n"), certs.CertFileMode); err != nil {
+		return err
+	}
+	if err := waitLog(logPath, "reloading TLS files failed", 1); err != nil {
+		return err
+	}
+	// Putting the same set back is a return to the loaded set, not a
+	// reload; fix it with a new certificate.
+	fixed, err := p.ca.IssueServer(nil)
+	if err != nil {
+		return err
+	}
+	if err := fixed.WriteFiles(p.file("server.crt"), p.file("server.key")); err != nil {
+		return err
+	}
+	return waitLog(logPath, `"msg":"reloaded TLS files"`, 2)
+}
+
+// waitLog waits until the log holds at least n lines containing text.
+func waitLog(path, text string, n int) error {
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		data, err := os.ReadFile(path) // #nosec G304 -- our own log file
+		if err != nil {
+			return err
+		}
+		if strings.Count(string(data), text) >= n {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("the log did not show %q %d times within 60s (see %s)", text, n, path)
 }
 
 func waitReady(url string, exited <-chan error) error {
@@ -293,8 +398,8 @@ func waitReady(url string, exited <-chan error) error {
 			return fmt.Errorf("replicasd exited before it was ready: %v", err)
 		default:
 		}
-		if resp, err := http.Get(url); err == nil {
-			resp.Body.Close()
+		if resp, err := http.Get(url); err == nil { // #nosec G107 -- the loopback address we started the server on
+			_ = resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return nil
 			}
@@ -323,7 +428,7 @@ func save(url, path string) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, data, 0o644)
+	return os.WriteFile(path, data, 0o600)
 }
 
 // freeAddr returns a loopback address with a port free right now.
