@@ -110,7 +110,7 @@ func NewWithClient(cfg *Config, client kubernetes.Interface) (*Server, error) {
 	s.checker = health.New(health.Options{
 		Probe:      probe,
 		Synced:     s.cache.HasSynced,
-		WatchError: func() error { err, _ := s.cache.LastWatchError(); return err },
+		WatchError: func() error { _, err := s.cache.LastWatchError(); return err },
 		Logger:     log,
 	})
 	s.metrics.RegisterReady(s.checker.Ready)

@@ -192,7 +192,7 @@ func (c *Cache) Start(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return fmt.Errorf("deployment cache: stopped before it synced: %w", ctx.Err())
 		}
-		if werr, _ := c.LastWatchError(); werr != nil {
+		if _, werr := c.LastWatchError(); werr != nil {
 			return fmt.Errorf("deployment cache did not sync within %s: %w", c.syncTimeout, werr)
 		}
 		return fmt.Errorf("deployment cache did not sync within %s; no list or watch call has failed yet, so the Kubernetes API is slow or unresponsive, or the cluster is very large (raise --cache-sync-timeout)", c.syncTimeout)

@@ -299,7 +299,7 @@ func TestCacheStartFailsWithMissingPermission(t *testing.T) {
 	if !errors.As(err, &werr) || werr.Namespace != "team-a" || werr.Verb != "list" {
 		t.Errorf("Start error %v: want a *WatchError for list in team-a, got %#v", err, werr)
 	}
-	if last, at := c.LastWatchError(); last == nil || at.IsZero() {
+	if at, last := c.LastWatchError(); last == nil || at.IsZero() {
 		t.Errorf("LastWatchError = %v, %v; want the forbidden error and its time", last, at)
 	}
 	if observed.Load() == 0 {
@@ -335,7 +335,7 @@ func TestCacheWatchErrorClearsOnRecovery(t *testing.T) {
 
 	receive(t, failed)
 	eventually(t, func() error {
-		if err, _ := c.LastWatchError(); !apierrors.IsServiceUnavailable(err) {
+		if _, err := c.LastWatchError(); !apierrors.IsServiceUnavailable(err) {
 			return fmt.Errorf("LastWatchError = %v, want the 503", err)
 		}
 		return nil
@@ -345,7 +345,7 @@ func TestCacheWatchErrorClearsOnRecovery(t *testing.T) {
 	if err := receive(t, started); err != nil {
 		t.Fatalf("Start: %v", err)
 	}
-	if err, at := c.LastWatchError(); err != nil || !at.IsZero() {
+	if at, err := c.LastWatchError(); err != nil || !at.IsZero() {
 		t.Errorf("LastWatchError after recovery = %v, %v; want nil", err, at)
 	}
 	if _, err := c.Get("a", "web"); err != nil {
@@ -373,7 +373,7 @@ func TestWatchErrorLoggingIsRateLimited(t *testing.T) {
 	if !strings.Contains(logs, "level=ERROR") || !strings.Contains(logs, `lacks RBAC permission to list deployments.apps in namespace \"b\"`) {
 		t.Errorf("forbidden error not logged at ERROR naming the permission:\n%s", logs)
 	}
-	if err, _ := c.LastWatchError(); !apierrors.IsForbidden(err) {
+	if _, err := c.LastWatchError(); !apierrors.IsForbidden(err) {
 		t.Errorf("LastWatchError = %v, want the latest (forbidden) error", err)
 	}
 }

@@ -172,14 +172,14 @@ func (c *Cache) recordWatchError(ni *namespaceInformer, werr *WatchError) {
 
 // LastWatchError returns the most recent list or watch failure that has not
 // been followed by a successful call of the same informer, and when it
-// happened; (nil, zero time) while every informer's latest call succeeded.
+// happened; (zero time, nil) while every informer's latest call succeeded.
 //
 // Recovery is observed on the calls themselves: a failure is cleared as soon
 // as the informer's next list or watch call gets an answer from the API
 // server (the reflector retries with backoff, up to about 30s apart). An
 // established watch that later breaks is not itself a failure; the relist
 // or rewatch that follows is what gets recorded if it fails.
-func (c *Cache) LastWatchError() (err error, at time.Time) {
+func (c *Cache) LastWatchError() (at time.Time, err error) {
 	var latest *WatchError
 	for _, ni := range c.informers {
 		if e, t := ni.health.get(); e != nil && (latest == nil || t.After(at)) {
@@ -187,9 +187,9 @@ func (c *Cache) LastWatchError() (err error, at time.Time) {
 		}
 	}
 	if latest == nil {
-		return nil, time.Time{}
+		return time.Time{}, nil
 	}
-	return latest, at
+	return at, latest
 }
 
 func isExpired(err error) bool {

@@ -83,7 +83,10 @@ func Run(ctx context.Context, cfg Config, reload func(), ready func()) {
 				events = nil
 				continue
 			}
-			log.Debug("a directory of the "+cfg.What+" changed", "event", ev.String())
+			// Not logged: other files in the directory (a log file, say)
+			// change too, and logging them could feed on itself. A reload
+			// logs only when the watched files' contents changed.
+			_ = ev
 			debounce.Reset(cfg.Debounce)
 		case err, ok := <-watchErrs:
 			if !ok {

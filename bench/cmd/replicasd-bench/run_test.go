@@ -83,4 +83,3 @@ func TestParseRunFlagsReportsEveryProblem(t *testing.T) {
 		}
 	}
 }
-
