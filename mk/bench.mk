@@ -16,7 +16,7 @@ bench-down: ## delete the benchmark's kwok cluster
 	scripts/bench.sh down
 
 bench-go: ## the go test benchmarks of the hot paths, with allocations
-	$(GO) test -run '^$$' -bench . -benchmem ./src/api/ ./src/deployments/
+	$(GO) test -run '^$$' -bench . -benchmem ./src/app/ ./src/api/ ./src/deployments/
 
-lint-bench:
-	cd bench && $(GO) vet ./... && $(GO) test -count=1 ./...
+lint-bench: ## vet, static analysis and tests of the benchmark tool (its own module, which ./... at the root skips)
+	cd bench && $(GO) vet ./... && $(GO) run $(STATICCHECK) ./... && $(GO) test -count=1 ./...

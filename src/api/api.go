@@ -64,8 +64,9 @@ func New(opts Options) http.Handler {
 
 // NewRouter is New returning the concrete router, so the caller can add
 // middleware with Use. Middleware added that way runs inside routing, where
-// mux.CurrentRoute(r) gives the route's name (see the Route* constants) and
-// path template; it runs for the 405 routes too, but not for 404s.
+// mux.CurrentRoute(r) gives the route's name (see the Route* constants;
+// PathTemplate gives its path template) and mux.Vars(r) its variables; it
+// runs for the 405 routes too, but not for 404s.
 //
 // NewRouter panics when Store, Scaler or Health is nil: that is a wiring bug,
 // not a runtime condition.

@@ -35,10 +35,9 @@ func (s *server) describe(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if tpl, err := route.GetPathTemplate(); err == nil {
-			info.Route = tpl
-		}
-		info.Verb = routeVerbs[route.GetName()]
+		name := route.GetName()
+		info.Route = PathTemplate(name)
+		info.Verb = routeVerbs[name]
 		vars := mux.Vars(r)
 		info.Name = vars["name"]
 		info.Namespace = vars["namespace"]

@@ -9,7 +9,7 @@ import (
 
 // Route names, one per endpoint, as given to mux (mux.CurrentRoute(r).GetName()).
 // Middleware such as authorization can key on them; metrics should label by
-// mux.CurrentRoute(r).GetPathTemplate() instead.
+// the path template instead (PathTemplate, or requestinfo.Info.Route).
 const (
 	RouteListDeployments           = "listDeployments"
 	RouteListNamespacedDeployments = "listNamespacedDeployments"
@@ -101,14 +101,45 @@ func (s *server) router() *mux.Router {
 	for _, path := range order {
 		for _, rt := range Routes() {
 			if rt.Path == path {
-				r.MatcherFunc(pathShape(rt.Path)).Path(rt.Path).Methods(rt.Method).Name(rt.Name).HandlerFunc(handlers[rt.Name])
+				matchPath(r.NewRoute(), rt.Path).Methods(rt.Method).Name(rt.Name).HandlerFunc(handlers[rt.Name])
 			}
 		}
 		allow := strings.Join(methods[path], ", ")
-		r.MatcherFunc(pathShape(path)).Path(path).Name(MethodNotAllowedRoutePrefix + path).HandlerFunc(s.methodNotAllowed(allow))
+		matchPath(r.NewRoute(), path).Name(MethodNotAllowedRoutePrefix + path).HandlerFunc(s.methodNotAllowed(allow))
 	}
 	return r
 }
+
+// matchPath makes route match the path template: with pathMatcher, or
+// with mux's own Path for a template it cannot take.
+func matchPath(route *mux.Route, template string) *mux.Route {
+	if m := pathMatcher(template); m != nil {
+		return route.MatcherFunc(m)
+	}
+	return route.Path(template)
+}
+
+// PathTemplate returns the path template of the route named name (one of
+// the Route* constants, or a MethodNotAllowedRoutePrefix name), "" for
+// another name. The routes match without mux's Path, so
+// mux.CurrentRoute(r).GetPathTemplate() does not know it; the router's
+// first middleware also puts it in the request's requestinfo.Info.Route.
+func PathTemplate(name string) string {
+	if tpl, ok := strings.CutPrefix(name, MethodNotAllowedRoutePrefix); ok {
+		return tpl
+	}
+	return pathTemplates[name]
+}
+
+// pathTemplates maps route names to path templates, for PathTemplate on
+// every request.
+var pathTemplates = func() map[string]string {
+	m := map[string]string{}
+	for _, rt := range Routes() {
+		m[rt.Name] = rt.Path
+	}
+	return m
+}()
 
 func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
 	s.writeError(w, r, &requestError{status: http.StatusNotFound, msg: "no such path: " + r.URL.Path})

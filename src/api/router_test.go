@@ -98,7 +98,7 @@ func TestRouteNames(t *testing.T) {
 				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					route := mux.CurrentRoute(r)
 					gotName = route.GetName()
-					gotTemplate, _ = route.GetPathTemplate()
+					gotTemplate = PathTemplate(route.GetName())
 					next.ServeHTTP(w, r)
 				})
 			})

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image/color"
 	"os"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -39,11 +40,11 @@ func Chart(r *Results, path string) error {
 		{
 			{title: "GET one: max throughput", unit: "requests/s", row: RowGetMax, size: size,
 				value: func(m *Measurement) float64 { return m.Median.ReqPerSec }},
-			{title: "GET one: p99 at ½ kube-apiserver's max", unit: "ms", row: RowGetFixed, size: size,
+			{title: "GET one: p99 at ½ kube-apiserver's max" + p99Note(r, size), unit: "ms", row: RowGetFixed, size: size,
 				value: func(m *Measurement) float64 { return m.Median.P99 }},
 		},
 		{
-			{title: fmt.Sprintf("LIST %s Deployments: throughput", count(listSize)), unit: "requests/s", row: RowList, size: listSize,
+			{title: fmt.Sprintf("LIST %s Deployments: throughput%s", count(listSize), listRatio(r, listSize)), unit: "requests/s", row: RowList, size: listSize,
 				value: func(m *Measurement) float64 { return m.Median.ReqPerSec }},
 			{title: "New mTLS connections (keep-alive off)", unit: "handshakes/s", row: RowHandshake, size: size,
 				value: func(m *Measurement) float64 { return m.Median.ReqPerSec }},
@@ -95,11 +96,13 @@ func barPlot(r *Results, pn panel) (*plot.Plot, error) {
 			sides = append(sides, side)
 		}
 	}
+	top := 0.0
 	for i, side := range sides {
 		values := make(plotter.Values, 2)
 		for j, proto := range []string{H2, H1} {
 			if m := r.Find(pn.row, pn.size, side, proto); m != nil {
 				values[j] = pn.value(m)
+				top = max(top, values[j])
 			}
 		}
 		bars, err := plotter.NewBarChart(values, barWidth)
@@ -112,5 +115,44 @@ func barPlot(r *Results, pn panel) (*plot.Plot, error) {
 		p.Add(bars)
 		p.Legend.Add(side, bars)
 	}
+	// Room above the bars for the legend.
+	p.Y.Max = top * 1.3
 	return p, nil
+}
+
+// listRatio names how many times kube-apiserver's LIST rate replicasd's
+// is, since kube-apiserver's bars are too small to see.
+func listRatio(r *Results, size int) string {
+	var parts []string
+	for _, proto := range []string{H2, H1} {
+		rsd, api := r.Find(RowList, size, Replicasd, proto), r.Find(RowList, size, APIServer, proto)
+		if rsd != nil && api != nil && api.Median.ReqPerSec > 0 {
+			parts = append(parts, fmt.Sprintf("%.0f×", rsd.Median.ReqPerSec/api.Median.ReqPerSec))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (replicasd " + strings.Join(parts, ", ") + " kube-apiserver's)"
+}
+
+// p99Note gives replicasd's and the baseline's p99s, too small to see
+// next to kube-apiserver's.
+func p99Note(r *Results, size int) string {
+	var parts []string
+	for _, side := range []string{Replicasd, Baseline} {
+		var v []string
+		for _, proto := range []string{H2, H1} {
+			if m := r.Find(RowGetFixed, size, side, proto); m != nil {
+				v = append(v, msStr(m.Median.P99))
+			}
+		}
+		if len(v) > 0 {
+			parts = append(parts, side+" "+strings.Join(v, "/"))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "\n(" + strings.Join(parts, " ms, ") + " ms)"
 }
