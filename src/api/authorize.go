@@ -3,8 +3,7 @@ package api
 import (
 	"net/http"
 
-	appsv1 "k8s.io/api/apps/v1"
-
+	"github.com/replicasd/replicasd/src/deployments"
 	"github.com/replicasd/replicasd/src/tlsconfig"
 )
 
@@ -45,7 +44,7 @@ func (s *server) authorizeReplicas(r *http.Request, namespace, name string, repl
 
 // visible returns the deployments of a list of namespace the client may
 // see. ds is not modified: the Store may share it.
-func (s *server) visible(r *http.Request, namespace string, ds []*appsv1.Deployment) []*appsv1.Deployment {
+func (s *server) visible(r *http.Request, namespace string, ds []*deployments.Deployment) []*deployments.Deployment {
 	if s.authz == nil {
 		return ds
 	}
@@ -54,7 +53,7 @@ func (s *server) visible(r *http.Request, namespace string, ds []*appsv1.Deploym
 	if keep == nil {
 		return ds
 	}
-	out := make([]*appsv1.Deployment, 0, len(ds))
+	out := make([]*deployments.Deployment, 0, len(ds))
 	for _, d := range ds {
 		if keep(d.Namespace, d.Name) {
 			out = append(out, d)

@@ -7,19 +7,22 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/replicasd/replicasd/src/deployments"
 )
 
 // benchStore answers from fixed data without locking or copying, so the
 // benchmarks measure this package.
 type benchStore struct {
-	one  *appsv1.Deployment
-	list []*appsv1.Deployment
+	one  *deployments.Deployment
+	list []*deployments.Deployment
 }
 
-func (s benchStore) Get(string, string) (*appsv1.Deployment, error)             { return s.one, nil }
-func (s benchStore) List(string, labels.Selector) ([]*appsv1.Deployment, error) { return s.list, nil }
+func (s benchStore) Get(string, string) (*deployments.Deployment, error) { return s.one, nil }
+func (s benchStore) List(string, labels.Selector) ([]*deployments.Deployment, error) {
+	return s.list, nil
+}
 func (s benchStore) WaitForNamespaceResourceVersion(context.Context, string, string) error {
 	return nil
 }
@@ -61,7 +64,7 @@ func BenchmarkGetReplicas(b *testing.B) {
 }
 
 func BenchmarkListDeployments1k(b *testing.B) {
-	list := make([]*appsv1.Deployment, 1000)
+	list := make([]*deployments.Deployment, 1000)
 	for i := range list {
 		list[i] = deployment(fmt.Sprintf("ns-%02d", i/100), fmt.Sprintf("deployment-%04d", i), int32p(int32(i%10)), fmt.Sprint(100000+i), nil)
 	}

@@ -25,7 +25,7 @@ import (
 // List; waitFn, when set, replaces WaitForResourceVersion.
 type fakeStore struct {
 	mu       sync.Mutex
-	deps     map[string]*appsv1.Deployment // "ns/name"
+	deps     map[string]*deployments.Deployment // "ns/name"
 	err      error
 	waitFn   func(ctx context.Context, rv string) error
 	waitRVs  []string
@@ -34,15 +34,15 @@ type fakeStore struct {
 	gets     int
 }
 
-func newFakeStore(ds ...*appsv1.Deployment) *fakeStore {
-	s := &fakeStore{deps: map[string]*appsv1.Deployment{}}
+func newFakeStore(ds ...*deployments.Deployment) *fakeStore {
+	s := &fakeStore{deps: map[string]*deployments.Deployment{}}
 	for _, d := range ds {
 		s.deps[d.Namespace+"/"+d.Name] = d
 	}
 	return s
 }
 
-func (s *fakeStore) Get(namespace, name string) (*appsv1.Deployment, error) {
+func (s *fakeStore) Get(namespace, name string) (*deployments.Deployment, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.gets++
@@ -56,7 +56,7 @@ func (s *fakeStore) Get(namespace, name string) (*appsv1.Deployment, error) {
 	return d, nil
 }
 
-func (s *fakeStore) List(namespace string, selector labels.Selector) ([]*appsv1.Deployment, error) {
+func (s *fakeStore) List(namespace string, selector labels.Selector) ([]*deployments.Deployment, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.listNS = append(s.listNS, namespace)
@@ -64,9 +64,9 @@ func (s *fakeStore) List(namespace string, selector labels.Selector) ([]*appsv1.
 	if s.err != nil {
 		return nil, s.err
 	}
-	var out []*appsv1.Deployment
+	var out []*deployments.Deployment
 	for _, d := range s.deps {
-		if (namespace == "" || d.Namespace == namespace) && selector.Matches(labels.Set(d.Labels)) {
+		if (namespace == "" || d.Namespace == namespace) && selector.Matches(d.Labels) {
 			out = append(out, d)
 		}
 	}
@@ -161,7 +161,12 @@ var created = metav1.NewTime(time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC))
 func int32p(n int32) *int32 { return &n }
 
 // deployment builds a cached Deployment with fixed status numbers.
-func deployment(ns, name string, replicas *int32, rv string, lbls map[string]string) *appsv1.Deployment {
+func deployment(ns, name string, replicas *int32, rv string, lbls map[string]string) *deployments.Deployment {
+	return deployments.FromAPI(apiDeployment(ns, name, replicas, rv, lbls))
+}
+
+// apiDeployment is the API object deployment caches.
+func apiDeployment(ns, name string, replicas *int32, rv string, lbls map[string]string) *appsv1.Deployment {
 	return &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{
 			Namespace: ns, Name: name, ResourceVersion: rv, Labels: lbls, CreationTimestamp: created,
@@ -172,10 +177,10 @@ func deployment(ns, name string, replicas *int32, rv string, lbls map[string]str
 }
 
 // standardDeployments is the fixture's cache content.
-func standardDeployments() []*appsv1.Deployment {
+func standardDeployments() []*deployments.Deployment {
 	noTimestamp := deployment("default", "unset", nil, "12", nil)
-	noTimestamp.CreationTimestamp = metav1.Time{}
-	return []*appsv1.Deployment{
+	noTimestamp.CreationUnix = 0
+	return []*deployments.Deployment{
 		deployment("default", "web", int32p(3), "100", map[string]string{"app": "web", "tier": "front"}),
 		deployment("default", "api", int32p(0), "101", map[string]string{"app": "api", "tier": "back"}),
 		noTimestamp,

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 
-	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/replicasd/replicasd/src/deployments"
@@ -15,10 +14,10 @@ type Store interface {
 	// Get returns the cached Deployment, or an error of kind
 	// deployments.ErrNotFound when it is absent or its namespace is not
 	// watched.
-	Get(namespace, name string) (*appsv1.Deployment, error)
+	Get(namespace, name string) (*deployments.Deployment, error)
 	// List returns the cached Deployments matching selector in namespace
 	// ("" = all namespaces), sorted by namespace then name.
-	List(namespace string, selector labels.Selector) ([]*appsv1.Deployment, error)
+	List(namespace string, selector labels.Selector) ([]*deployments.Deployment, error)
 	// WaitForNamespaceResourceVersion returns once the cache serving
 	// namespace ("" = every watched namespace) has seen rv, or an error
 	// (deployments.ErrResourceVersionTimeout, ErrInvalid, ...) when ctx ends

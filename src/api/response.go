@@ -7,8 +7,6 @@ import (
 	"sync"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
-
 	"github.com/replicasd/replicasd/src/deployments"
 )
 
@@ -75,7 +73,7 @@ func setETag(w http.ResponseWriter, resourceVersion string) {
 
 // appendDeploymentList appends the JSON array of ds, in the order given (the
 // Store sorts), "[]" when empty.
-func appendDeploymentList(b []byte, ds []*appsv1.Deployment) []byte {
+func appendDeploymentList(b []byte, ds []*deployments.Deployment) []byte {
 	b = append(b, '[')
 	for i, d := range ds {
 		if i > 0 {
@@ -89,24 +87,24 @@ func appendDeploymentList(b []byte, ds []*appsv1.Deployment) []byte {
 // appendDeployment appends one item of the contract: namespace, name,
 // replicaCount, then the extra fields. It produces what encoding/json would
 // for the equivalent struct (tested), without reflection.
-func appendDeployment(b []byte, d *appsv1.Deployment) []byte {
+func appendDeployment(b []byte, d *deployments.Deployment) []byte {
 	b = append(b, `{"namespace":`...)
 	b = appendString(b, d.Namespace)
 	b = append(b, `,"name":`...)
 	b = appendString(b, d.Name)
 	b = append(b, `,"replicaCount":`...)
-	b = strconv.AppendInt(b, int64(deployments.Replicas(d)), 10)
+	b = strconv.AppendInt(b, int64(d.Replicas), 10)
 	b = append(b, `,"resourceVersion":`...)
 	b = appendString(b, d.ResourceVersion)
 	b = append(b, `,"readyReplicas":`...)
-	b = strconv.AppendInt(b, int64(d.Status.ReadyReplicas), 10)
+	b = strconv.AppendInt(b, int64(d.ReadyReplicas), 10)
 	b = append(b, `,"availableReplicas":`...)
-	b = strconv.AppendInt(b, int64(d.Status.AvailableReplicas), 10)
+	b = strconv.AppendInt(b, int64(d.AvailableReplicas), 10)
 	b = append(b, `,"updatedReplicas":`...)
-	b = strconv.AppendInt(b, int64(d.Status.UpdatedReplicas), 10)
-	if !d.CreationTimestamp.IsZero() {
+	b = strconv.AppendInt(b, int64(d.UpdatedReplicas), 10)
+	if d.CreationUnix != 0 {
 		b = append(b, `,"creationTimestamp":"`...)
-		b = d.CreationTimestamp.UTC().AppendFormat(b, time.RFC3339)
+		b = d.CreationTimestamp().AppendFormat(b, time.RFC3339)
 		b = append(b, '"')
 	}
 	return append(b, '}')

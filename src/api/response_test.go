@@ -5,8 +5,9 @@ import (
 	"testing"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/replicasd/replicasd/src/deployments"
 )
 
 // TestAppendDeploymentMatchesEncodingJSON checks the hand-written encoder
@@ -25,22 +26,22 @@ func TestAppendDeploymentMatchesEncodingJSON(t *testing.T) {
 	berlin := time.FixedZone("CEST", 2*3600)
 	tests := []struct {
 		name string
-		d    *appsv1.Deployment
+		d    *deployments.Deployment
 		want item
 	}{
 		{name: "plain", d: deployment("default", "web", int32p(3), "100", nil),
 			want: item{"default", "web", 3, "100", 2, 1, 3, "2024-05-01T10:00:00Z"}},
 		{name: "escapes", d: deployment(`q"uote\`, "<a>&b", int32p(-1), "ünï\u2028\x01\xff", nil),
 			want: item{`q"uote\`, "<a>&b", -1, "ünï\u2028\x01\xff", 2, 1, 3, "2024-05-01T10:00:00Z"}},
-		{name: "timestamp in another zone is UTC", d: func() *appsv1.Deployment {
-			d := deployment("a", "b", int32p(2147483647), "", nil)
+		{name: "timestamp in another zone is UTC", d: func() *deployments.Deployment {
+			d := apiDeployment("a", "b", int32p(2147483647), "", nil)
 			d.CreationTimestamp = metav1.NewTime(time.Date(2024, 5, 1, 12, 30, 5, 999, berlin))
-			return d
+			return deployments.FromAPI(d)
 		}(), want: item{"a", "b", 2147483647, "", 2, 1, 3, "2024-05-01T10:30:05Z"}},
-		{name: "no timestamp, unset replicas", d: func() *appsv1.Deployment {
-			d := deployment("a", "b", nil, "1", nil)
+		{name: "no timestamp, unset replicas", d: func() *deployments.Deployment {
+			d := apiDeployment("a", "b", nil, "1", nil)
 			d.CreationTimestamp = metav1.Time{}
-			return d
+			return deployments.FromAPI(d)
 		}(), want: item{"a", "b", 1, "1", 2, 1, 3, ""}},
 	}
 	for _, tt := range tests {
@@ -56,7 +57,7 @@ func TestAppendDeploymentMatchesEncodingJSON(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := appendDeploymentList(nil, []*appsv1.Deployment{tt.d, tt.d}); string(got) != string(list)+"\n" {
+			if got := appendDeploymentList(nil, []*deployments.Deployment{tt.d, tt.d}); string(got) != string(list)+"\n" {
 				t.Errorf("appendDeploymentList\n got %s\nwant %s", got, list)
 			}
 		})

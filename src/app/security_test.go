@@ -310,18 +310,26 @@ func TestMaxInflightRequestsEndToEnd(t *testing.T) {
 		c.MinResourceVersionTimeout = time.Minute
 	})
 	// A GET waiting for a resourceVersion the cache never reaches holds the
-	// only slot until its client gives up.
+	// only slot until its client gives up. The polling GETs below may take
+	// the slot first, and then the held request is refused with 429: it
+	// tries again until it is the one holding the slot.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	held := make(chan error, 1)
 	go func() {
-		req, _ := http.NewRequestWithContext(ctx, "GET", h.base+"/deployments?minResourceVersion=999999999", nil)
-		resp, err := h.client.Do(req)
-		if err == nil {
+		for {
+			req, _ := http.NewRequestWithContext(ctx, "GET", h.base+"/deployments?minResourceVersion=999999999", nil)
+			resp, err := h.client.Do(req)
+			if err != nil {
+				held <- err
+				return
+			}
 			resp.Body.Close()
-			err = fmt.Errorf("the held request answered %d", resp.StatusCode)
+			if resp.StatusCode != http.StatusTooManyRequests {
+				held <- fmt.Errorf("the held request answered %d", resp.StatusCode)
+				return
+			}
 		}
-		held <- err
 	}()
 	var last answer
 	h.eventually(func() bool {

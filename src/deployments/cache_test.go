@@ -60,11 +60,11 @@ func TestCacheEvents(t *testing.T) {
 				if err != nil {
 					return fmt.Errorf("Get: %w", err)
 				}
-				if got := Replicas(d); got != tt.wantReplicas {
+				if got := d.Replicas; got != tt.wantReplicas {
 					return fmt.Errorf("replicas = %d, want %d", got, tt.wantReplicas)
 				}
 				list, err := c.List("team-a", nil)
-				if err != nil || len(list) != 1 || Replicas(list[0]) != tt.wantReplicas {
+				if err != nil || len(list) != 1 || list[0].Replicas != tt.wantReplicas {
 					return fmt.Errorf("List = %v, %v; want the one deployment with %d replicas", names(list), err, tt.wantReplicas)
 				}
 				return nil
@@ -73,7 +73,7 @@ func TestCacheEvents(t *testing.T) {
 	}
 }
 
-func names(list []*appsv1.Deployment) []string {
+func names(list []*Deployment) []string {
 	out := make([]string, len(list))
 	for i, d := range list {
 		out[i] = d.Namespace + "/" + d.Name

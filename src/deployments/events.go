@@ -1,7 +1,6 @@
 package deployments
 
 import (
-	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/client-go/tools/cache"
 )
 
@@ -12,8 +11,8 @@ func (c *Cache) eventHandler(ni *namespaceInformer) cache.ResourceEventHandler {
 		AddFunc: func(obj any, isInInitialList bool) {
 			// The store has changed: List's sorted view is stale.
 			ni.view.changed()
-			d, ok := obj.(*appsv1.Deployment)
-			if !ok {
+			d := cached(obj)
+			if d == nil {
 				return
 			}
 			c.observe(ni, d.ResourceVersion)
@@ -23,9 +22,8 @@ func (c *Cache) eventHandler(ni *namespaceInformer) cache.ResourceEventHandler {
 		},
 		UpdateFunc: func(oldObj, newObj any) {
 			ni.view.changed()
-			oldD, ok1 := oldObj.(*appsv1.Deployment)
-			newD, ok2 := newObj.(*appsv1.Deployment)
-			if !ok1 || !ok2 {
+			oldD, newD := cached(oldObj), cached(newObj)
+			if oldD == nil || newD == nil {
 				return
 			}
 			c.observe(ni, newD.ResourceVersion)
@@ -40,8 +38,8 @@ func (c *Cache) eventHandler(ni *namespaceInformer) cache.ResourceEventHandler {
 				// the relist's resourceVersion is in the store already.
 				obj = tombstone.Obj
 			}
-			d, ok := obj.(*appsv1.Deployment)
-			if !ok {
+			d := cached(obj)
+			if d == nil {
 				return
 			}
 			// A delete notification carries the resourceVersion at which

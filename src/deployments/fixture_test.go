@@ -108,7 +108,7 @@ func (f *fixture) stored(namespace, name string) *appsv1.Deployment {
 func scaleOf(d *appsv1.Deployment) *autoscalingv1.Scale {
 	return &autoscalingv1.Scale{
 		ObjectMeta: metav1.ObjectMeta{Name: d.Name, Namespace: d.Namespace, UID: d.UID, ResourceVersion: d.ResourceVersion},
-		Spec:       autoscalingv1.ScaleSpec{Replicas: Replicas(d)},
+		Spec:       autoscalingv1.ScaleSpec{Replicas: specReplicas(d)},
 		Status:     autoscalingv1.ScaleStatus{Replicas: d.Status.Replicas},
 	}
 }
@@ -289,4 +289,12 @@ func receive[T any](t testing.TB, ch <-chan T) T {
 		t.Fatal("nothing received within 10s")
 		panic("unreachable")
 	}
+}
+
+// specReplicas is spec.replicas of an API object, 1 when unset.
+func specReplicas(d *appsv1.Deployment) int32 {
+	if d.Spec.Replicas == nil {
+		return 1
+	}
+	return *d.Spec.Replicas
 }

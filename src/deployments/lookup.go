@@ -1,7 +1,6 @@
 package deployments
 
 import (
-	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/labels"
 )
 
@@ -15,14 +14,13 @@ func (c *Cache) informerFor(namespace string) (*namespaceInformer, bool) {
 }
 
 // lookup returns the cached namespace/name, or nil.
-func (ni *namespaceInformer) lookup(namespace, name string) *appsv1.Deployment {
+func (ni *namespaceInformer) lookup(namespace, name string) *Deployment {
 	obj, exists, err := ni.informer.GetIndexer().GetByKey(namespace + "/" + name)
 	if err != nil || !exists {
 		// The thread-safe store never fails a GetByKey.
 		return nil
 	}
-	d, _ := obj.(*appsv1.Deployment)
-	return d
+	return cached(obj)
 }
 
 // Watches reports whether namespace is served by this cache. The empty
@@ -39,7 +37,7 @@ func (c *Cache) Watches(namespace string) bool {
 // Kubernetes API. Errors: NamespaceNotWatched or NotFound (kind
 // ErrNotFound), NotSynced (kind ErrNotSynced). The object is shared with
 // the cache and must not be modified.
-func (c *Cache) Get(namespace, name string) (*appsv1.Deployment, error) {
+func (c *Cache) Get(namespace, name string) (*Deployment, error) {
 	ni, ok := c.informerFor(namespace)
 	if !ok {
 		return nil, NamespaceNotWatched(namespace)
@@ -63,14 +61,14 @@ func (c *Cache) Get(namespace, name string) (*appsv1.Deployment, error) {
 // sortedView), so a List of an unchanged cache costs no sort and, without
 // a selector, no copy: the slice and the objects are shared with the cache
 // and must not be modified.
-func (c *Cache) List(namespace string, selector labels.Selector) ([]*appsv1.Deployment, error) {
+func (c *Cache) List(namespace string, selector labels.Selector) ([]*Deployment, error) {
 	if namespace != "" && !c.Watches(namespace) {
 		return nil, NamespaceNotWatched(namespace)
 	}
 	if !c.HasSynced() {
 		return nil, NotSynced()
 	}
-	var sorted []*appsv1.Deployment
+	var sorted []*Deployment
 	switch {
 	case c.byNamespace == nil:
 		sorted = c.informers[0].sorted()
@@ -89,16 +87,18 @@ func (c *Cache) List(namespace string, selector labels.Selector) ([]*appsv1.Depl
 		}
 	}
 	if selector != nil && !selector.Empty() {
-		out := make([]*appsv1.Deployment, 0, len(sorted)/4)
+		out := make([]*Deployment, 0, len(sorted)/4)
 		for _, d := range sorted {
-			if selector.Matches(labels.Set(d.Labels)) {
+			// A pointer, so that the interface holds no copy of the
+			// slice header, which would be allocated per Deployment.
+			if selector.Matches(&d.Labels) {
 				out = append(out, d)
 			}
 		}
 		sorted = out
 	}
 	if len(sorted) == 0 {
-		return []*appsv1.Deployment{}, nil
+		return []*Deployment{}, nil
 	}
 	return sorted[:len(sorted):len(sorted)], nil
 }

@@ -1,7 +1,5 @@
 package deployments
 
-import appsv1 "k8s.io/api/apps/v1"
-
 // Observer receives the cache's events, so that a metrics package can count
 // them without this package depending on Prometheus. Every field is optional.
 // The functions run on the informers' notification goroutines: they must be
@@ -9,12 +7,12 @@ import appsv1 "k8s.io/api/apps/v1"
 type Observer struct {
 	// OnAdd is called for each Deployment added to the cache; initialList
 	// is true for those that came with the initial list.
-	OnAdd func(d *appsv1.Deployment, initialList bool)
+	OnAdd func(d *Deployment, initialList bool)
 	// OnUpdate is called for each change of a cached Deployment.
-	OnUpdate func(oldObj, newObj *appsv1.Deployment)
+	OnUpdate func(oldObj, newObj *Deployment)
 	// OnDelete is called for each Deployment removed from the cache. For a
 	// deletion the watch missed, d is the last state the cache knew.
-	OnDelete func(d *appsv1.Deployment)
+	OnDelete func(d *Deployment)
 	// OnWatchError is called for each failed list or watch call; namespace
 	// is "" for the all-namespaces informer.
 	OnWatchError func(namespace string, err error)

@@ -5,8 +5,6 @@ import (
 	"strconv"
 	"sync"
 	"time"
-
-	appsv1 "k8s.io/api/apps/v1"
 )
 
 // progressPollInterval is how often a waiter rechecks the stores without a
@@ -158,7 +156,7 @@ func (c *Cache) waitForResourceVersion(ctx context.Context, informers []*namespa
 // update that returned rv. If the cache reaches rv and the Deployment is
 // gone (deleted since), the error is of kind ErrNotFound. Other errors are
 // as for WaitForResourceVersion.
-func (c *Cache) WaitForDeployment(ctx context.Context, namespace, name, rv string) (*appsv1.Deployment, error) {
+func (c *Cache) WaitForDeployment(ctx context.Context, namespace, name, rv string) (*Deployment, error) {
 	want, ok := parseResourceVersion(rv)
 	if !ok {
 		return nil, InvalidResourceVersion(rv)

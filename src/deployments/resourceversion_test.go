@@ -77,7 +77,7 @@ func TestWaitForResourceVersionWakesOnEvent(t *testing.T) {
 		t.Fatalf("WaitForResourceVersion: %v", err)
 	}
 	// Having waited, a read sees the change.
-	if d, err := c.Get("a", "web"); err != nil || Replicas(d) != 2 {
+	if d, err := c.Get("a", "web"); err != nil || d.Replicas != 2 {
 		t.Errorf("Get after wait = %v, %v; want 2 replicas", d, err)
 	}
 }
@@ -168,8 +168,8 @@ func TestWaitForDeployment(t *testing.T) {
 			if err != nil {
 				t.Fatalf("WaitForDeployment: %v", err)
 			}
-			if Replicas(d) != tt.wantReplicas {
-				t.Errorf("replicas = %d, want %d", Replicas(d), tt.wantReplicas)
+			if d.Replicas != tt.wantReplicas {
+				t.Errorf("replicas = %d, want %d", d.Replicas, tt.wantReplicas)
 			}
 		})
 	}

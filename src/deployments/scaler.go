@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -32,7 +31,7 @@ type ScalerConfig struct {
 type ScaleCache interface {
 	HasSynced() bool
 	Watches(namespace string) bool
-	WaitForDeployment(ctx context.Context, namespace, name, rv string) (*appsv1.Deployment, error)
+	WaitForDeployment(ctx context.Context, namespace, name, rv string) (*Deployment, error)
 }
 
 // ScaleResult describes a successful Scale.
@@ -58,7 +57,7 @@ type ScaleResult struct {
 	// Deployment is the cached object at ResourceVersion or later, or nil
 	// if the cache did not show it within ReadYourWritesTimeout (the write
 	// still happened). Shared with the cache: do not modify.
-	Deployment *appsv1.Deployment
+	Deployment *Deployment
 	// ReadYourWritesWait is how long the cache took to show the result.
 	ReadYourWritesWait time.Duration
 	// Conflicts counts the optimistic-lock conflicts met (each retried

@@ -144,7 +144,7 @@ func TestScale(t *testing.T) {
 			if got := f.scaleUpdates(); got != tt.wantUpdates {
 				t.Errorf("update calls on deployments/scale = %d, want %d", got, tt.wantUpdates)
 			}
-			if got := Replicas(f.stored(ns, name)); got != tt.wantStored {
+			if got := specReplicas(f.stored(ns, name)); got != tt.wantStored {
 				t.Errorf("stored replicas = %d, want %d", got, tt.wantStored)
 			}
 			for _, want := range tt.wantMsg {
@@ -173,7 +173,7 @@ func TestScale(t *testing.T) {
 				t.Errorf("ScaleResult = %+v; want changed=%v replicas=%d conflicts=%d resourceVersion=%s",
 					res, tt.wantChanged, tt.replicas, tt.wantConflicts, stored.ResourceVersion)
 			}
-			if res.Deployment == nil || Replicas(res.Deployment) != tt.replicas {
+			if res.Deployment == nil || res.Deployment.Replicas != tt.replicas {
 				t.Errorf("ScaleResult.Deployment = %v, want the cached object with %d replicas", res.Deployment, tt.replicas)
 			}
 			// Read-your-writes: the cache shows the count as soon as Scale returns.
@@ -181,9 +181,9 @@ func TestScale(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Get right after Scale: %v", err)
 			}
-			if Replicas(d) != tt.replicas || d.ResourceVersion != stored.ResourceVersion {
+			if d.Replicas != tt.replicas || d.ResourceVersion != stored.ResourceVersion {
 				t.Errorf("Get right after Scale: %d replicas at resourceVersion %s; want %d at %s",
-					Replicas(d), d.ResourceVersion, tt.replicas, stored.ResourceVersion)
+					d.Replicas, d.ResourceVersion, tt.replicas, stored.ResourceVersion)
 			}
 		})
 	}
@@ -194,12 +194,12 @@ type stubCache struct {
 	synced  bool
 	watches bool
 	// wait answers WaitForDeployment; unset, it blocks until ctx ends.
-	wait func(ctx context.Context, rv string) (*appsv1.Deployment, error)
+	wait func(ctx context.Context, rv string) (*Deployment, error)
 }
 
 func (s *stubCache) HasSynced() bool     { return s.synced }
 func (s *stubCache) Watches(string) bool { return s.watches }
-func (s *stubCache) WaitForDeployment(ctx context.Context, _, _, rv string) (*appsv1.Deployment, error) {
+func (s *stubCache) WaitForDeployment(ctx context.Context, _, _, rv string) (*Deployment, error) {
 	if s.wait != nil {
 		return s.wait(ctx, rv)
 	}
@@ -258,7 +258,7 @@ func TestScaleReadYourWritesTimeout(t *testing.T) {
 	if !res.Changed || res.Deployment != nil || res.ReadYourWritesWait < shortWait {
 		t.Errorf("ScaleResult = %+v; want changed, no deployment, waited at least %s", res, shortWait)
 	}
-	if got := Replicas(f.stored("team-a", "web")); got != 5 {
+	if got := specReplicas(f.stored("team-a", "web")); got != 5 {
 		t.Errorf("stored replicas = %d, want 5", got)
 	}
 	for _, want := range []string{"level=WARN", "did not show it in time", "namespace=team-a", "name=web", "resourceVersion=" + res.ResourceVersion} {
@@ -284,9 +284,9 @@ func TestScaleWaitsForTheResultingVersion(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, deployment("team-a", "web", 3, nil))
 			var asked string
-			cache := &stubCache{synced: true, watches: true, wait: func(_ context.Context, rv string) (*appsv1.Deployment, error) {
+			cache := &stubCache{synced: true, watches: true, wait: func(_ context.Context, rv string) (*Deployment, error) {
 				asked = rv
-				return f.stored("team-a", "web"), nil
+				return FromAPI(f.stored("team-a", "web")), nil
 			}}
 			s := NewScaler(f.client, cache, ScalerConfig{}, testLogger(t))
 			res, err := s.Scale(context.Background(), "team-a", "web", tt.replicas, "")

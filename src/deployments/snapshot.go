@@ -6,8 +6,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-
-	appsv1 "k8s.io/api/apps/v1"
 )
 
 // sortedView is an informer's Deployments sorted by namespace then name,
@@ -31,7 +29,7 @@ type sortedView struct {
 type snapshot struct {
 	storeRV string
 	gen     uint64
-	items   []*appsv1.Deployment
+	items   []*Deployment
 }
 
 // changed invalidates the view; event handlers call it, after the store
@@ -40,7 +38,7 @@ func (v *sortedView) changed() { v.gen.Add(1) }
 
 // sorted returns ni's Deployments, sorted. The slice is shared: callers
 // must not modify it.
-func (ni *namespaceInformer) sorted() []*appsv1.Deployment {
+func (ni *namespaceInformer) sorted() []*Deployment {
 	v := &ni.view
 	store := ni.informer.GetIndexer()
 	if s := v.cur.Load(); s != nil && s.storeRV != "" && s.storeRV == store.LastStoreSyncResourceVersion() && s.gen == v.gen.Load() {
@@ -55,9 +53,9 @@ func (ni *namespaceInformer) sorted() []*appsv1.Deployment {
 		return s.items // built by the List this one waited for
 	}
 	objs := store.List()
-	items := make([]*appsv1.Deployment, 0, len(objs))
+	items := make([]*Deployment, 0, len(objs))
 	for _, obj := range objs {
-		if d, ok := obj.(*appsv1.Deployment); ok {
+		if d := cached(obj); d != nil {
 			items = append(items, d)
 		}
 	}
@@ -66,19 +64,19 @@ func (ni *namespaceInformer) sorted() []*appsv1.Deployment {
 	return items
 }
 
-func compareDeployments(a, b *appsv1.Deployment) int {
+func compareDeployments(a, b *Deployment) int {
 	return cmp.Or(strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))
 }
 
 // namespaceRange returns the Deployments of namespace in sorted, a slice of
 // it with its capacity clipped, so that an append by a caller copies
 // instead of overwriting the shared view.
-func namespaceRange(sorted []*appsv1.Deployment, namespace string) []*appsv1.Deployment {
-	lo, _ := slices.BinarySearchFunc(sorted, namespace, func(d *appsv1.Deployment, ns string) int {
+func namespaceRange(sorted []*Deployment, namespace string) []*Deployment {
+	lo, _ := slices.BinarySearchFunc(sorted, namespace, func(d *Deployment, ns string) int {
 		return strings.Compare(d.Namespace, ns)
 	})
 	// The end: the first Deployment of a later namespace.
-	n, _ := slices.BinarySearchFunc(sorted[lo:], namespace, func(d *appsv1.Deployment, ns string) int {
+	n, _ := slices.BinarySearchFunc(sorted[lo:], namespace, func(d *Deployment, ns string) int {
 		if d.Namespace <= ns {
 			return -1
 		}

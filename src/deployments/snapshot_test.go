@@ -39,7 +39,7 @@ func TestListReusesItsSortedViewUntilAChange(t *testing.T) {
 	if &after[0] == &first[0] {
 		t.Error("List after a change returned the old view")
 	}
-	if got := Replicas(after[1]); got != 7 {
+	if got := after[1].Replicas; got != 7 {
 		t.Errorf("List after the change shows b/db with %d replicas, want 7", got)
 	}
 }
@@ -88,8 +88,8 @@ func TestListShowsWhatTheStoreShows(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			i := slices.IndexFunc(list, func(x *appsv1.Deployment) bool { return x.Name == d.Name && x.Namespace == d.Namespace })
-			if i < 0 || Replicas(list[i]) != want {
+			i := slices.IndexFunc(list, func(x *Deployment) bool { return x.Name == d.Name && x.Namespace == d.Namespace })
+			if i < 0 || list[i].Replicas != want {
 				t.Fatalf("write %d: List(%q) does not show %s/%s at %d replicas after WaitForDeployment saw it", i, namespace, d.Namespace, d.Name, want)
 			}
 		}
@@ -117,7 +117,7 @@ func TestListResultsDoNotShareSpareCapacity(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_ = append(got, deployment("z", "intruder", 1, nil))
+			_ = append(got, &Deployment{Namespace: "z", Name: "intruder"})
 			all, err := c.List("", nil)
 			if err != nil {
 				t.Fatal(err)
@@ -130,8 +130,8 @@ func TestListResultsDoNotShareSpareCapacity(t *testing.T) {
 }
 
 func TestNamespaceRange(t *testing.T) {
-	sorted := []*appsv1.Deployment{
-		deployment("a", "x", 1, nil), deployment("b", "x", 1, nil), deployment("b", "y", 1, nil), deployment("d", "x", 1, nil),
+	sorted := []*Deployment{
+		{Namespace: "a", Name: "x"}, {Namespace: "b", Name: "x"}, {Namespace: "b", Name: "y"}, {Namespace: "d", Name: "x"},
 	}
 	tests := []struct {
 		name      string

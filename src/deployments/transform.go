@@ -2,29 +2,27 @@ package deployments
 
 import (
 	appsv1 "k8s.io/api/apps/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/cache"
 )
 
-// StripDeployment is the informer transform: it keeps only what replicasd
-// serves (identity, labels for selectors, resourceVersion for ETags,
-// creationTimestamp for AGE, spec.replicas and the status counts) and drops
-// everything else, above all managedFields, annotations (which often hold a
-// whole last-applied copy) and the pod template. On clusters with many
+// StripDeployment is the informer transform: it turns each *appsv1.Deployment
+// into the compact *Deployment the cache keeps (FromAPI), with only what
+// replicasd serves: identity, labels for selectors, resourceVersion for
+// ETags, creationTimestamp, spec.replicas and the status counts. Everything
+// else goes, above all managedFields, annotations (which often hold a whole
+// last-applied copy) and the pod template. On clusters with many
 // Deployments this is most of the informer's memory.
 //
 // It accepts *appsv1.Deployment and cache.DeletedFinalStateUnknown (whose
-// Obj is stripped); anything else is returned unchanged. It is idempotent,
-// as client-go requires, and mutates in place, which client-go allows since
-// v1.27 because the transform sees each object before anyone else.
+// Obj is converted); anything else, *Deployment included, is returned
+// unchanged, so it is idempotent as client-go requires.
 func StripDeployment(obj any) (any, error) {
 	switch o := obj.(type) {
 	case *appsv1.Deployment:
-		stripDeployment(o)
-		return o, nil
+		return FromAPI(o), nil
 	case cache.DeletedFinalStateUnknown:
 		if d, ok := o.Obj.(*appsv1.Deployment); ok {
-			stripDeployment(d)
+			o.Obj = FromAPI(d)
 		}
 		return o, nil
 	default:
@@ -34,23 +32,16 @@ func StripDeployment(obj any) (any, error) {
 	}
 }
 
-func stripDeployment(d *appsv1.Deployment) {
-	d.ObjectMeta = metav1.ObjectMeta{
-		Name:              d.Name,
-		Namespace:         d.Namespace,
-		UID:               d.UID,
-		ResourceVersion:   d.ResourceVersion,
-		Generation:        d.Generation,
-		CreationTimestamp: d.CreationTimestamp,
-		Labels:            d.Labels,
-	}
-	d.Spec = appsv1.DeploymentSpec{Replicas: d.Spec.Replicas}
-	d.Status = appsv1.DeploymentStatus{
-		ObservedGeneration:  d.Status.ObservedGeneration,
-		Replicas:            d.Status.Replicas,
-		UpdatedReplicas:     d.Status.UpdatedReplicas,
-		ReadyReplicas:       d.Status.ReadyReplicas,
-		AvailableReplicas:   d.Status.AvailableReplicas,
-		UnavailableReplicas: d.Status.UnavailableReplicas,
+// cached returns obj, an object from the informer, as a *Deployment: as
+// it is with the transform on, converted when DisableTransform keeps whole
+// API objects (benchmarks only). Nil for anything else.
+func cached(obj any) *Deployment {
+	switch o := obj.(type) {
+	case *Deployment:
+		return o
+	case *appsv1.Deployment:
+		return FromAPI(o)
+	default:
+		return nil
 	}
 }

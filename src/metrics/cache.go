@@ -5,7 +5,6 @@ import (
 	"errors"
 
 	"github.com/prometheus/client_golang/prometheus"
-	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/replicasd/replicasd/src/deployments"
@@ -23,14 +22,14 @@ const (
 // deletes, so it always matches what the cache holds.
 func (m *Metrics) Observer() deployments.Observer {
 	return deployments.Observer{
-		OnAdd: func(d *appsv1.Deployment, _ bool) {
+		OnAdd: func(d *deployments.Deployment, _ bool) {
 			m.cacheDeployments.WithLabelValues(d.Namespace).Inc()
 			m.informerEvent(EventAdd)
 		},
-		OnUpdate: func(_, _ *appsv1.Deployment) {
+		OnUpdate: func(_, _ *deployments.Deployment) {
 			m.informerEvent(EventUpdate)
 		},
-		OnDelete: func(d *appsv1.Deployment) {
+		OnDelete: func(d *deployments.Deployment) {
 			m.cacheDeployments.WithLabelValues(d.Namespace).Dec()
 			m.informerEvent(EventDelete)
 		},
@@ -76,8 +75,8 @@ func (m *Metrics) RegisterReady(ready func() error) {
 
 // Store is the cache's read side, as the API uses it (api.Store).
 type Store interface {
-	Get(namespace, name string) (*appsv1.Deployment, error)
-	List(namespace string, selector labels.Selector) ([]*appsv1.Deployment, error)
+	Get(namespace, name string) (*deployments.Deployment, error)
+	List(namespace string, selector labels.Selector) ([]*deployments.Deployment, error)
 	WaitForNamespaceResourceVersion(ctx context.Context, namespace, rv string) error
 }
 
@@ -94,13 +93,13 @@ type countingStore struct {
 	reads prometheus.Counter
 }
 
-func (s *countingStore) Get(namespace, name string) (*appsv1.Deployment, error) {
+func (s *countingStore) Get(namespace, name string) (*deployments.Deployment, error) {
 	d, err := s.Store.Get(namespace, name)
 	s.count(err)
 	return d, err
 }
 
-func (s *countingStore) List(namespace string, selector labels.Selector) ([]*appsv1.Deployment, error) {
+func (s *countingStore) List(namespace string, selector labels.Selector) ([]*deployments.Deployment, error) {
 	ds, err := s.Store.List(namespace, selector)
 	s.count(err)
 	return ds, err

@@ -16,9 +16,7 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
-	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -93,7 +91,7 @@ func TestEveryNameIsPrefixedAndLintClean(t *testing.T) {
 	// Create a series of every vector.
 	m.TLSHandshakeFailed("other")
 	m.CertReloaded("success")
-	m.Observer().OnAdd(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "a"}}, true)
+	m.Observer().OnAdd(&deployments.Deployment{Namespace: "a"}, true)
 	families, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -206,8 +204,8 @@ func TestHTTPMetrics(t *testing.T) {
 func TestObserver(t *testing.T) {
 	m, reg := newMetrics(t)
 	obs := m.Observer()
-	dep := func(ns, name string) *appsv1.Deployment {
-		return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+	dep := func(ns, name string) *deployments.Deployment {
+		return &deployments.Deployment{Namespace: ns, Name: name}
 	}
 	before := float64(time.Now().Unix())
 	obs.OnAdd(dep("a", "x"), true)
@@ -270,11 +268,13 @@ func TestCacheSynced(t *testing.T) {
 
 type fakeStore struct{ err error }
 
-func (s fakeStore) Get(namespace, name string) (*appsv1.Deployment, error) {
-	return &appsv1.Deployment{}, s.err
+func (s fakeStore) Get(namespace, name string) (*deployments.Deployment, error) {
+	return &deployments.Deployment{}, s.err
 }
 
-func (s fakeStore) List(string, labels.Selector) ([]*appsv1.Deployment, error) { return nil, s.err }
+func (s fakeStore) List(string, labels.Selector) ([]*deployments.Deployment, error) {
+	return nil, s.err
+}
 
 func (fakeStore) WaitForNamespaceResourceVersion(context.Context, string, string) error { return nil }
 
@@ -314,7 +314,7 @@ func (s fakeScaler) Scale(context.Context, string, string, int32, string) (deplo
 }
 
 func TestCountScales(t *testing.T) {
-	cached := &appsv1.Deployment{}
+	cached := &deployments.Deployment{}
 	forbidden := apierrors.NewForbidden(schema.GroupResource{Group: "apps", Resource: "deployments/scale"}, "web", errors.New("RBAC"))
 	tests := []struct {
 		name        string

@@ -13,7 +13,6 @@ import (
 	"testing"
 
 	dto "github.com/prometheus/client_model/go"
-	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/yaml"
@@ -36,7 +35,7 @@ func exposedNames(t *testing.T) []string {
 	m.TLSHandshakeFailed("other")
 	m.CertReloaded("success")
 	obs := m.Observer()
-	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "a"}}
+	d := &deployments.Deployment{Namespace: "a"}
 	obs.OnAdd(d, true)
 	obs.OnUpdate(d, d)
 	obs.OnDelete(d)
