@@ -20,6 +20,9 @@ type Config struct {
 	ListenAddress string
 	OpsAddress    string
 	TLS           tlsconfig.Config
+	// Profiling serves net/http/pprof under /debug/pprof/ on the ops
+	// address.
+	Profiling bool
 
 	RESTConfig       *rest.Config
 	Namespaces       []string

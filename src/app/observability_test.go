@@ -404,3 +404,33 @@ func TestRefusalsAreAuditedAndCounted(t *testing.T) {
 		t.Errorf("429 event = %s", audittest.String(events[1:]))
 	}
 }
+
+func TestProfilingOnlyWhenAsked(t *testing.T) {
+	tests := []struct {
+		name      string
+		profiling bool
+		want      int
+	}{
+		{name: "off by default", want: http.StatusNotFound},
+		{name: "--profiling", profiling: true, want: http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := startReady(t, securityCluster(t), func(c *Config) { c.Profiling = tt.profiling })
+			for _, path := range []string{"/debug/pprof/", "/debug/pprof/cmdline", "/debug/pprof/heap?debug=1"} {
+				resp, err := http.Get(h.ops + path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != tt.want {
+					t.Errorf("GET %s = %d, want %d", path, resp.StatusCode, tt.want)
+				}
+			}
+			// Never on the API port: that answers 404 in the error envelope.
+			if code, _ := h.get(strings.TrimSuffix(h.base, "/api/v1") + "/debug/pprof/"); code != http.StatusNotFound {
+				t.Errorf("pprof on the API port: %d, want 404", code)
+			}
+		})
+	}
+}

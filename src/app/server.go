@@ -153,6 +153,9 @@ func NewWithClient(cfg *Config, client kubernetes.Interface) (*Server, error) {
 	opsMux := http.NewServeMux()
 	s.checker.Register(opsMux)
 	opsMux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{Registry: s.registry}))
+	if cfg.Profiling {
+		registerProfiling(opsMux)
+	}
 	s.opsServer = &http.Server{
 		Handler:           opsMux,
 		ReadHeaderTimeout: readHeaderTimeout,

@@ -54,6 +54,7 @@ func (o *Options) Complete(logOutput io.Writer) (*app.Config, error) {
 	return &app.Config{
 		ListenAddress: o.ListenAddress,
 		OpsAddress:    o.OpsAddress,
+		Profiling:     o.Profiling,
 		TLS: tlsconfig.Config{
 			CertFile:      o.TLSCertFile,
 			KeyFile:       o.TLSPrivateKeyFile,

@@ -63,6 +63,9 @@ type Options struct {
 	LogFormat string
 	LogLevel  string
 
+	// Profiling serves Go's pprof profiles on the ops address.
+	Profiling bool
+
 	// Version asks for the version to be printed instead of serving.
 	Version bool
 
@@ -127,6 +130,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.AuditReads, "audit-reads", o.AuditReads, "audit successful reads too (writes and refused requests always are)")
 	fs.StringVar(&o.LogFormat, "log-format", o.LogFormat, "json or text")
 	fs.StringVar(&o.LogLevel, "log-level", o.LogLevel, "debug, info, warn or error")
+	fs.BoolVar(&o.Profiling, "profiling", o.Profiling, "serve Go's pprof profiles under /debug/pprof/ on the ops address (plain HTTP, unauthenticated: keep it off unless that port is private)")
 	fs.BoolVar(&o.Version, "version", false, "print the version and exit")
 }
 
