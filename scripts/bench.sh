@@ -10,7 +10,8 @@
 # Usage:
 #   scripts/bench.sh            full run: LIST at 1k and 10k, 3 runs per row; writes
 #                               bench/results.json, docs/benchmarks.png and the table
-#                               in docs/benchmarks.md (~15-25 minutes)
+#                               in docs/benchmarks.md (~15-25 minutes), and CPU profiles
+#                               of replicasd under the GET load in bench/tmp/profiles/
 #   scripts/bench.sh quick      1k Deployments, 1 short run per row (< 2 minutes once
 #                               the cluster is up and seeded); writes bench/tmp/quick/
 #   scripts/bench.sh down       delete the benchmark cluster
@@ -89,6 +90,7 @@ else
     --out-json bench/results.json
     --chart docs/benchmarks.png
     --docs docs/benchmarks.md
+    --profile-dir bench/tmp/profiles
   )
 fi
 # shellcheck disable=SC2206 # BENCH_ARGS is a list of flags on purpose

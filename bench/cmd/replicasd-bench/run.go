@@ -54,6 +54,9 @@ type config struct {
 	chart   string
 	docs    string
 	quick   bool
+	// profileDir, when set, gets CPU profiles of replicasd under the GET
+	// load (replicasd runs with --profiling).
+	profileDir string
 }
 
 func parseRunFlags(args []string) (config, error) {
@@ -86,6 +89,7 @@ func parseRunFlags(args []string) (config, error) {
 	fs.StringVar(&c.chart, "chart", "docs/benchmarks.png", "the chart (PNG); empty: none")
 	fs.StringVar(&c.docs, "docs", "", "a Markdown file whose generated section (between the bench-results markers) is replaced")
 	fs.BoolVar(&c.quick, "quick", false, "mark the results as a quick run")
+	fs.StringVar(&c.profileDir, "profile-dir", "", "after the GET rows, write CPU profiles of replicasd under the same load to this directory (get-h2.pprof, get-http1.1.pprof); empty: none")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -256,6 +260,9 @@ func (b *bench) run(ctx context.Context) error {
 			continue
 		}
 		if err := b.getRows(ctx, size); err != nil {
+			return err
+		}
+		if err := b.profileGets(ctx, size); err != nil {
 			return err
 		}
 		if err := b.handshakeRows(ctx, size); err != nil {

@@ -30,7 +30,7 @@ var getTarget = kube.Name(1)
 // latency rather than the limiter, and the audit log, kept in a file.
 func (b *bench) replicasdArgs(apiAddr, opsAddr string) []string {
 	certs := b.cfg.certsDir
-	return []string{
+	args := []string{
 		"--listen-address", apiAddr,
 		"--ops-address", opsAddr,
 		"--tls-cert-file", filepath.Join(certs, "server.crt"),
@@ -42,6 +42,12 @@ func (b *bench) replicasdArgs(apiAddr, opsAddr string) []string {
 		"--audit-log-path", filepath.Join(b.cfg.workDir, "audit.log"),
 		"--log-level", "warn",
 	}
+	if b.cfg.profileDir != "" {
+		// Idle until a profile is asked for: the measured rows are not
+		// disturbed.
+		args = append(args, "--profiling")
+	}
+	return args
 }
 
 // launchReplicasd starts a replicasd process and waits for /readyz.
