@@ -44,6 +44,9 @@ func int32p(n int32) *int32 { return &n }
 
 var generatedID = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
+// noID is TestMiddleware's wantID for an answer without X-Request-ID.
+const noID = "-"
+
 func TestMiddleware(t *testing.T) {
 	type response struct {
 		status int
@@ -59,7 +62,7 @@ func TestMiddleware(t *testing.T) {
 		// middleware do, and answers.
 		handle    func(info *requestinfo.Info) response
 		wantEvent *audit.Event // nil: no event
-		wantID    string       // "" : a generated one
+		wantID    string       // "": a generated one; noID: no X-Request-ID
 	}{
 		{
 			name: "write", method: "PUT", path: "/api/v1/namespaces/shop/deployments/web/replicas", requestID: "abc-123",
@@ -131,10 +134,38 @@ func TestMiddleware(t *testing.T) {
 			},
 		},
 		{
-			name: "read is not audited by default", method: "GET", path: "/api/v1/deployments",
+			name: "read is not audited by default, and gets no generated ID", method: "GET", path: "/api/v1/deployments",
 			handle: func(info *requestinfo.Info) response {
 				info.Verb = "list"
 				return response{200, `[]`}
+			},
+			wantID: noID,
+		},
+		{
+			name: "an unaudited read still echoes the client's ID", method: "GET", path: "/api/v1/deployments", requestID: "trace-7",
+			handle: func(info *requestinfo.Info) response {
+				info.Verb = "list"
+				return response{404, `{"error":"no such namespace"}`}
+			},
+			wantID: "trace-7",
+		},
+		{
+			name: "an unusable client ID on an unaudited read is dropped", method: "GET", path: "/api/v1/deployments", requestID: "bad id",
+			handle: func(info *requestinfo.Info) response {
+				info.Verb = "list"
+				return response{200, `[]`}
+			},
+			wantID: noID,
+		},
+		{
+			name: "audited read without a client ID gets a generated one", reads: true, method: "GET", path: "/api/v1/deployments",
+			handle: func(info *requestinfo.Info) response {
+				info.Verb = "list"
+				return response{200, `[]`}
+			},
+			wantEvent: &audit.Event{
+				Kind: "request", Method: "GET", Path: "/api/v1/deployments", Verb: "list",
+				Outcome: audit.Outcome{Status: 200, Reason: "OK"},
 			},
 		},
 		{
@@ -182,8 +213,17 @@ func TestMiddleware(t *testing.T) {
 			l.Flush()
 
 			echoed := rec.Header().Get("X-Request-ID")
-			if tt.wantID != "" && echoed != tt.wantID || tt.wantID == "" && !generatedID.MatchString(echoed) {
-				t.Errorf("X-Request-ID = %q, want %q (or a generated one)", echoed, tt.wantID)
+			switch {
+			case tt.wantID == noID:
+				if _, set := rec.Header()["X-Request-Id"]; set {
+					t.Errorf("X-Request-ID = %q, want none", echoed)
+				}
+			case tt.wantID == "":
+				if !generatedID.MatchString(echoed) {
+					t.Errorf("X-Request-ID = %q, want a generated one", echoed)
+				}
+			case echoed != tt.wantID:
+				t.Errorf("X-Request-ID = %q, want %q", echoed, tt.wantID)
 			}
 			events := audittest.Decode(t, out.Bytes())
 			if tt.wantEvent == nil {
@@ -337,4 +377,24 @@ func TestWriteErrorsCountAsDrops(t *testing.T) {
 func handshakeEvent(msg string) *audit.Event {
 	return &audit.Event{Kind: audit.KindTLSHandshake, RequestID: "0123456789abcdef0123456789abcdef", RemoteAddr: "192.0.2.1:1",
 		Outcome: audit.Outcome{Reason: "other", Message: msg}}
+}
+
+// TestMiddlewareImplicitOK covers a handler that writes nothing: net/http
+// answers 200 after it, and an audited request still gets its ID.
+func TestMiddlewareImplicitOK(t *testing.T) {
+	var out syncBuffer
+	l := audit.New(&out, nil, audit.Options{})
+	defer l.Close()
+	handler := l.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	rec := httptest.NewRecorder()
+	handler.ServeHTTP(rec, httptest.NewRequest("PUT", "/api/v1/deployments/web/replicas", nil))
+	l.Flush()
+	id := rec.Header().Get("X-Request-ID")
+	if !generatedID.MatchString(id) {
+		t.Errorf("X-Request-ID = %q, want a generated one", id)
+	}
+	events := audittest.Decode(t, out.Bytes())
+	if len(events) != 1 || events[0].RequestID != id || events[0].Outcome.Status != 200 {
+		t.Errorf("events = %s, want one with status 200 and request ID %q", audittest.String(events), id)
+	}
 }

@@ -25,11 +25,17 @@ const maxRequestIDLength = 128
 // maxCapturedBody bounds the error body kept to read its message.
 const maxCapturedBody = 4 << 10
 
-// Middleware gives each request its ID (the client's X-Request-ID when
-// usable, else a generated one, echoed in the response) and writes its
-// audit event once it is answered, when it is audited: every write attempt
-// (any method but GET, HEAD and OPTIONS), every refusal (401, 403, 429), and
-// every other request when Options.Reads is set. It reads the verb, target
+// Middleware gives each request its ID and writes its audit event once it
+// is answered, when it is audited: every write attempt (any method but GET,
+// HEAD and OPTIONS), every refusal (401, 403, 429), and every other request
+// when Options.Reads is set.
+//
+// The ID is the client's X-Request-ID when usable, echoed in the response
+// whether or not the request is audited. Without one, an audited request
+// gets a generated ID, in its event and in the response's X-Request-ID; an
+// unaudited one (a successful read, by default) gets none, since it would
+// name nothing the server keeps: a fresh ID on every response only costs
+// (over HTTP/2, each unique value also goes through HPACK's dynamic table). It reads the verb, target
 // and before/after state from the request's requestinfo.Info, which it puts
 // into the context when no earlier middleware did, and the client identity
 // from tlsconfig.IdentityFrom, so it must run inside tlsconfig.Middleware
@@ -42,24 +48,23 @@ func (l *Logger) Middleware(next http.Handler) http.Handler {
 			info = &requestinfo.Info{}
 			r = r.WithContext(requestinfo.With(r.Context(), info))
 		}
-		var fromClient string
-		if v := r.Header[headerRequestIDKey]; len(v) > 0 {
-			fromClient = v[0]
+		info.RequestID = ""
+		if v := r.Header[headerRequestIDKey]; len(v) > 0 && usableRequestID(v[0]) {
+			info.RequestID = v[0]
 		}
-		info.RequestID = requestID(fromClient)
-		w.Header()[headerRequestIDKey] = []string{info.RequestID}
 
-		rec := &recorder{ResponseWriter: w}
+		rec := &recorder{ResponseWriter: w, logger: l, method: r.Method, info: info}
 		next.ServeHTTP(rec, r)
 
-		status := rec.status
-		if status == 0 {
-			status = http.StatusOK
+		if rec.status == 0 {
+			// Nothing written: net/http answers 200 once this returns, with
+			// the headers set by then.
+			rec.answering(http.StatusOK)
 		}
-		if !l.audited(r.Method, status) {
+		if !l.audited(r.Method, rec.status) {
 			return
 		}
-		l.Log(requestEvent(r, info, status, rec.body, start, time.Since(start)))
+		l.Log(requestEvent(r, info, rec.status, rec.body, start, time.Since(start)))
 	})
 }
 
@@ -114,21 +119,22 @@ func requestEvent(r *http.Request, info *requestinfo.Info, status int, body []by
 	return ev
 }
 
-// requestID returns the client's ID when it is short and made of characters
-// that cannot forge log lines or headers, else a fresh random one.
-func requestID(fromClient string) string {
-	if n := len(fromClient); n > 0 && n <= maxRequestIDLength {
-		ok := true
-		for i := 0; i < n && ok; i++ {
-			c := fromClient[i]
-			ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
-				c == '-' || c == '_' || c == '.' || c == ':' || c == '+' || c == '/' || c == '='
-		}
-		if ok {
-			return fromClient
+// usableRequestID reports whether a client's ID is short and made of
+// characters that cannot forge log lines or headers; otherwise the server
+// uses its own.
+func usableRequestID(id string) bool {
+	n := len(id)
+	if n == 0 || n > maxRequestIDLength {
+		return false
+	}
+	for i := range n {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			c == '-' || c == '_' || c == '.' || c == ':' || c == '+' || c == '/' || c == '=') {
+			return false
 		}
 	}
-	return NewRequestID()
+	return true
 }
 
 // NewRequestID returns 128 random bits in hex.
@@ -141,23 +147,41 @@ func NewRequestID() string {
 	return string(h[:])
 }
 
-// recorder remembers the status and the start of an error body.
+// recorder remembers the status and the start of an error body, and sets
+// X-Request-ID once the status, and so whether the request is audited, is
+// known.
 type recorder struct {
 	http.ResponseWriter
+	logger *Logger
+	method string
+	info   *requestinfo.Info
 	status int
 	body   []byte
 }
 
+// answering records the status of the answer about to be written and sets
+// X-Request-ID: the client's, or for an audited request a generated one,
+// which its event will carry.
+func (r *recorder) answering(code int) {
+	r.status = code
+	if r.info.RequestID == "" && r.logger.audited(r.method, code) {
+		r.info.RequestID = NewRequestID()
+	}
+	if r.info.RequestID != "" {
+		r.ResponseWriter.Header()[headerRequestIDKey] = []string{r.info.RequestID}
+	}
+}
+
 func (r *recorder) WriteHeader(code int) {
 	if r.status == 0 {
-		r.status = code
+		r.answering(code)
 	}
 	r.ResponseWriter.WriteHeader(code)
 }
 
 func (r *recorder) Write(b []byte) (int, error) {
 	if r.status == 0 {
-		r.status = http.StatusOK
+		r.answering(http.StatusOK)
 	}
 	if r.status >= http.StatusBadRequest && len(r.body) < maxCapturedBody {
 		r.body = append(r.body, b[:min(len(b), maxCapturedBody-len(r.body))]...)
