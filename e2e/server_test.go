@@ -3,7 +3,6 @@ package e2e
 import (
 	"bytes"
 	"crypto/tls"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -11,11 +10,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/replicasd/replicasd/src/apitest"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -194,66 +194,12 @@ func stopAllServers() {
 }
 
 // response is one answer of the API.
-type response struct {
-	Status int
-	Header http.Header
-	Body   string
-}
-
-func (r response) JSON() map[string]any {
-	GinkgoHelper()
-	var m map[string]any
-	Expect(json.Unmarshal([]byte(r.Body), &m)).To(Succeed(), "body: %s", r.Body)
-	return m
-}
-
-// ErrorMessage returns the envelope's message, failing unless the body is
-// exactly {"error": "<non-empty>"}.
-func (r response) ErrorMessage() string {
-	GinkgoHelper()
-	m := r.JSON()
-	Expect(m).To(HaveLen(1), "error envelope: %s", r.Body)
-	msg, ok := m["error"].(string)
-	Expect(ok).To(BeTrue(), "error envelope: %s", r.Body)
-	Expect(msg).NotTo(BeEmpty())
-	return msg
-}
-
-// ResourceVersion is the ETag without quotes.
-func (r response) ResourceVersion() uint64 {
-	GinkgoHelper()
-	rv, err := strconv.ParseUint(strings.Trim(r.Header.Get("ETag"), `"`), 10, 64)
-	Expect(err).NotTo(HaveOccurred(), "ETag %q", r.Header.Get("ETag"))
-	return rv
-}
-
-func (r response) ReplicaCount() int {
-	GinkgoHelper()
-	Expect(r.Status).To(Equal(http.StatusOK), r.Body)
-	return int(r.JSON()["replicaCount"].(float64))
-}
+type response = apitest.Response
 
 func (s *server) do(client *http.Client, method, path, body string, header map[string]string) (response, error) {
-	req, err := http.NewRequest(method, s.base+path, strings.NewReader(body))
-	if err != nil {
-		return response{}, err
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return response{}, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err == nil {
+	return apitest.Do(client, method, s.base+path, body, header, func(req *http.Request, resp *http.Response, b []byte) {
 		checkAgainstSpec(req, resp.StatusCode, resp.Header, b) // see openapi_test.go
-	}
-	return response{Status: resp.StatusCode, Header: resp.Header, Body: string(b)}, err
+	})
 }
 
 func (s *server) get(path string) response {

@@ -9,9 +9,10 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/replicasd/replicasd/src/apitest"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -138,50 +139,10 @@ func (r *replicasd) readyz() int {
 }
 
 // response is one answer of the API.
-type response struct {
-	Status int
-	Header http.Header
-	Body   string
-}
-
-// JSON decodes the body into a map.
-func (r response) JSON() map[string]any {
-	GinkgoHelper()
-	var m map[string]any
-	Expect(json.Unmarshal([]byte(r.Body), &m)).To(Succeed(), "body: %s", r.Body)
-	return m
-}
-
-// ErrorMessage returns the envelope's message, failing unless the body is
-// exactly {"error": "..."}.
-func (r response) ErrorMessage() string {
-	GinkgoHelper()
-	m := r.JSON()
-	Expect(m).To(HaveLen(1), "error envelope: %s", r.Body)
-	msg, ok := m["error"].(string)
-	Expect(ok).To(BeTrue(), "error envelope: %s", r.Body)
-	Expect(msg).NotTo(BeEmpty())
-	return msg
-}
+type response = apitest.Response
 
 func (r *replicasd) do(method, path, body string, header map[string]string) (response, error) {
-	req, err := http.NewRequest(method, r.base+path, strings.NewReader(body))
-	if err != nil {
-		return response{}, err
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := r.client.Do(req)
-	if err != nil {
-		return response{}, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return response{Status: resp.StatusCode, Header: resp.Header, Body: string(b)}, err
+	return apitest.Do(r.client, method, r.base+path, body, header, nil)
 }
 
 func (r *replicasd) get(path string) response {

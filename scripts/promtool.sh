@@ -19,42 +19,7 @@ set -euo pipefail
 # version v0.3xx).
 PROMTOOL_VERSION=v0.316.0
 
-SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-MOD_DIR="${SCRIPT_DIR}/tools/promtool"
-CACHE_DIR="${REPLICASD_CACHE_DIR:-${XDG_CACHE_HOME:-${HOME}/.cache}/replicasd}"
-OUT="${CACHE_DIR}/bin/promtool-${PROMTOOL_VERSION}/promtool"
+# shellcheck source=scripts/lib/cached-tool.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/cached-tool.sh"
 
-log() { printf '[promtool] %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-build() {
-  command -v go >/dev/null || die "go is not on PATH"
-  mkdir -p "$(dirname "${OUT}")"
-  exec 9>"${CACHE_DIR}/.promtool-build.lock"
-  command -v flock >/dev/null && flock 9
-  [[ -x "${OUT}" ]] && return 0 # built by whoever held the lock
-
-  local tmp="${OUT}.tmp.$$" start=${SECONDS}
-  log "building promtool ${PROMTOOL_VERSION} (first time only) -> ${OUT}"
-  # GOWORK=off: a go.work in the repository must not leak into the wrapper
-  # module. -mod=readonly: the committed go.mod/go.sum are complete.
-  if ! (cd "${MOD_DIR}" && CGO_ENABLED=0 GOWORK=off GOFLAGS="-mod=readonly -buildvcs=false" \
-        go build -trimpath -ldflags "-s -w" -o "${tmp}" github.com/prometheus/prometheus/cmd/promtool); then
-    rm -f "${tmp}"
-    die "building promtool failed"
-  fi
-  mv -f "${tmp}" "${OUT}"
-  log "built promtool in $((SECONDS - start))s"
-}
-
-promtool_bin="${PROMTOOL:-}"
-if [[ -z "${promtool_bin}" ]]; then
-  [[ -x "${OUT}" ]] || build
-  promtool_bin="${OUT}"
-fi
-
-if [[ "${1:-}" == "--" ]]; then
-  shift
-  exec "${promtool_bin}" "$@"
-fi
-echo "${promtool_bin}"
+cached_tool promtool "${PROMTOOL_VERSION}" github.com/prometheus/prometheus/cmd/promtool "" "${PROMTOOL:-}" "$@"
