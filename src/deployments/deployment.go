@@ -68,9 +68,6 @@ func (d *Deployment) CreationTimestamp() time.Time {
 	return time.Unix(d.CreationUnix, 0).UTC()
 }
 
-// Key returns "namespace/name", the informer store's key.
-func (d *Deployment) Key() string { return d.Namespace + "/" + d.Name }
-
 // GetObjectMeta makes *Deployment a metav1.ObjectMetaAccessor, which is
 // how client-go's store finds an object's key and resourceVersion
 // (meta.Accessor). It is called a few times per informer event, never on
@@ -127,15 +124,6 @@ func (l Labels) Has(label string) bool {
 func (l Labels) Get(label string) string {
 	v, _ := l.Lookup(label)
 	return v
-}
-
-// Map returns the labels as a new map.
-func (l Labels) Map() map[string]string {
-	m := make(map[string]string, len(l)/2)
-	for i := 0; i+1 < len(l); i += 2 {
-		m[l[i]] = l[i+1]
-	}
-	return m
 }
 
 // String returns the labels as "key=value,..." sorted by key, like
