@@ -15,14 +15,13 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/replicasd/replicasd/src/apitest"
-
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/replicasd/replicasd/src/apitest"
 	"github.com/replicasd/replicasd/src/certs"
 )
 

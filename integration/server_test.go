@@ -12,12 +12,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/replicasd/replicasd/src/apitest"
-
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"k8s.io/client-go/rest"
 
+	"github.com/replicasd/replicasd/src/apitest"
 	"github.com/replicasd/replicasd/src/app"
 	"github.com/replicasd/replicasd/src/certs"
 	"github.com/replicasd/replicasd/src/tlsconfig"

@@ -17,9 +17,9 @@ const handlerStackBytes = 6 << 10
 // each request on a new goroutine, and replicasd's middleware chain
 // (identity, audit, metrics, revocation, router, limits, handler) outgrows
 // the initial stack deep inside the handler: a CPU profile of HTTP/2 GETs
-// showed about 5 µs per request in runtime.copystack, under a deep stack.
+// showed about 5.7 µs per request in runtime.copystack, under a deep stack.
 // Reserving the stack at the top of the chain makes that one copy of a few
-// frames instead: about 1.5 µs.
+// frames instead: about 1.8 µs in the same benchmark.
 // HTTP/1.1 requests skip it: they reuse their connection's goroutine,
 // whose stack has grown already.
 func growStack(next http.Handler) http.Handler {

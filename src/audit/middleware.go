@@ -34,9 +34,11 @@ const maxCapturedBody = 4 << 10
 // whether or not the request is audited. Without one, an audited request
 // gets a generated ID, in its event and in the response's X-Request-ID; an
 // unaudited one (a successful read, by default) gets none, since it would
-// name nothing the server keeps: a fresh ID on every response only costs
-// (over HTTP/2, each unique value also goes through HPACK's dynamic table). It reads the verb, target
-// and before/after state from the request's requestinfo.Info, which it puts
+// name nothing the server keeps, and a fresh ID on every response only
+// costs (over HTTP/2, each unique value also goes through HPACK's dynamic
+// table).
+//
+// It reads the verb, target and before/after state from the request's requestinfo.Info, which it puts
 // into the context when no earlier middleware did, and the client identity
 // from tlsconfig.IdentityFrom, so it must run inside tlsconfig.Middleware
 // and outside everything that can refuse a request.
@@ -120,8 +122,8 @@ func requestEvent(r *http.Request, info *requestinfo.Info, status int, body []by
 }
 
 // usableRequestID reports whether a client's ID is short and made of
-// characters that cannot forge log lines or headers; otherwise the server
-// uses its own.
+// characters that cannot forge log lines or headers; an unusable one is
+// dropped, and an audited request gets a generated one instead.
 func usableRequestID(id string) bool {
 	n := len(id)
 	if n == 0 || n > maxRequestIDLength {
