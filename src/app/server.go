@@ -141,7 +141,7 @@ func NewWithClient(cfg *Config, client kubernetes.Interface) (*Server, error) {
 	// every answer, 403s and 429s included, is counted and audited.
 	// RefuseRevoked, inside them, answers requests on connections opened
 	// before a CRL revoked their certificate.
-	handler := growStack(tlsconfig.Middleware(s.audit.Middleware(s.metrics.Middleware(s.reloader.RefuseRevoked(router)))))
+	handler := growStack(tlsconfig.Middleware(s.audit.Middleware(s.metrics.Middleware(s.reloader.Reverify(router)))))
 	// net/http reports failed handshakes only on its ErrorLog; the watcher
 	// reads them from there, counts and audits each, and logs it at debug.
 	watcher := handshakes.New(log, func(f handshakes.Failure) {
