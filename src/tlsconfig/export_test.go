@@ -30,3 +30,6 @@ func WithClock(now func() time.Time) Option { return func(r *Reloader) { r.now =
 
 // Verifications counts the chain verifications Reverify made.
 func Verifications(r *Reloader) int64 { return r.verifications.Load() }
+
+// WithClockTick sets how often Run updates the clock Reverify reads.
+func WithClockTick(d time.Duration) Option { return func(r *Reloader) { r.clockTick = d } }

@@ -32,17 +32,23 @@ const ticketKeyRotation = 24 * time.Hour
 // CRLs named by a [Config], and replaces them when the files change. It is safe for
 // concurrent use.
 type Reloader struct {
-	cfg       Config
-	logger    *slog.Logger
-	onReload  func(result string)
-	onRefused func(reason string)
-	now       func() time.Time
+	cfg          Config
+	logger       *slog.Logger
+	onReload     func(result string)
+	onRefused    func(reason string)
+	now          func() time.Time
+	pollInterval time.Duration
+	debounce     time.Duration
+	watching     chan struct{} // closed once Run watches the files
+	watchOnce    sync.Once
+
+	// clock is the Unix time in seconds, updated every clockTick while Run
+	// runs and zero otherwise: reading the time costs more than the rest
+	// of Reverify's common path.
+	clock     atomic.Int64
+	clockTick time.Duration
 	// verifications counts Reverify's chain verifications, for tests.
 	verifications atomic.Int64
-	pollInterval  time.Duration
-	debounce      time.Duration
-	watching      chan struct{} // closed once Run watches the files
-	watchOnce     sync.Once
 
 	// mu serialises reloads and ticket key rotations; handshakes only
 	// read gen.
@@ -108,6 +114,7 @@ func New(cfg Config, logger *slog.Logger, opts ...Option) (*Reloader, error) {
 		onReload:     func(string) {},
 		onRefused:    func(string) {},
 		now:          time.Now,
+		clockTick:    time.Second,
 		pollInterval: DefaultPollInterval,
 		debounce:     DefaultDebounce,
 		watching:     make(chan struct{}),

@@ -49,9 +49,10 @@ func (e *refusal) Error() string { return "tlsconfig: " + e.err.Error() }
 // one material set. Each connection caches its latest in its context.
 type verdict struct {
 	material *material
-	// recheckAt is when a certificate of the verified chains expires, so
+	// recheckAt is the Unix time in seconds after which a certificate of
+	// the verified chains has expired (their NotAfter is in seconds), so
 	// the verdict must be made again; zero until known.
-	recheckAt time.Time
+	recheckAt int64
 	refused   *refusal // nil: the certificates verify
 }
 
@@ -73,8 +74,9 @@ func (r *Reloader) ConnContext(ctx context.Context, c net.Conn) context.Context 
 // them, and a client that keeps its connection busy would otherwise be
 // served forever. A request is let through when its connection's verdict
 // (see [Reloader.ConnContext]) was made against the current files and no
-// certificate of the chain has expired since: an atomic load and two
-// comparisons. Otherwise the client's chain is verified again against the
+// certificate of the chain has expired since: a few atomic loads and two
+// comparisons, the time being the clock [Reloader.Run] keeps (a second
+// late at most). Otherwise the client's chain is verified again against the
 // current CA bundle, CRLs and time, and the verdict kept for the
 // connection's next requests. A refused request is answered 403 with the
 // error envelope naming why, counted through [WithOnRefused], and its
@@ -101,7 +103,7 @@ func (r *Reloader) reverify(req *http.Request) *refusal {
 	var prev *verdict
 	if ci != nil {
 		prev = ci.verdict.Load()
-		if prev != nil && prev.material == cur && prev.refused == nil && r.now().Before(prev.recheckAt) {
+		if prev != nil && prev.material == cur && prev.refused == nil && r.unixNow() <= prev.recheckAt {
 			return nil
 		}
 	}
@@ -122,15 +124,23 @@ func (r *Reloader) verdictFor(cs *tls.ConnectionState, cur *material, prev *verd
 		}
 		// Noted by ConnContext: this connection's handshake verified its
 		// chains against cur; only their expiry is new.
-		if prev.recheckAt.IsZero() {
-			if at := chainsExpiry(cs.VerifiedChains); now.Before(at) {
-				return &verdict{material: cur, recheckAt: at}
+		if prev.recheckAt == 0 {
+			if at := chainsExpiry(cs.VerifiedChains); !now.After(at) {
+				return &verdict{material: cur, recheckAt: at.Unix()}
 			}
 		}
 	}
 	r.verifications.Add(1)
 	at, ref := cur.check(cs.PeerCertificates, nil, now)
-	return &verdict{material: cur, recheckAt: at, refused: ref}
+	return &verdict{material: cur, recheckAt: at.Unix(), refused: ref}
+}
+
+// unixNow is the clock Run keeps, or without Run the time now.
+func (r *Reloader) unixNow() int64 {
+	if now := r.clock.Load(); now != 0 {
+		return now
+	}
+	return r.now().Unix()
 }
 
 // refuse answers a request whose client certificates no longer verify.

@@ -1,13 +1,16 @@
 package tlsconfig_test
 
 import (
+	"context"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/http/httptrace"
 	"slices"
 	"strings"
@@ -390,4 +393,73 @@ func TestIntermediateCRL(t *testing.T) {
 	}
 	// The intermediate's CRL changes nothing for certificates of other CAs.
 	mustGet(t, newClient(f, nil, clientCert(mustClient(t, root, "dave", nil))), srv.url)
+}
+
+// BenchmarkReverify measures what Reverify adds to a request on an open
+// connection between reloads, with Run keeping the clock as in the server:
+// the common path.
+func BenchmarkReverify(b *testing.B) {
+	f := newFixture(b)
+	r, err := tlsconfig.New(f.cfg, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = r.Run(ctx) }()
+	<-tlsconfig.Watching(r)
+	clientSide, serverSide := net.Pipe()
+	defer clientSide.Close()
+	defer serverSide.Close()
+	serverConn := tls.Server(serverSide, r.TLSConfig())
+	cfg := clientConfig(f, mustClient(b, f.clientCA, "bob", nil))
+	cfg.ServerName = "localhost"
+	done := make(chan error, 1)
+	go func() { done <- tls.Client(clientSide, cfg).Handshake() }()
+	if err := serverConn.Handshake(); err != nil {
+		b.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+	state := serverConn.ConnectionState()
+	req := httptest.NewRequestWithContext(r.ConnContext(context.Background(), serverConn), http.MethodGet, "/", nil)
+	req.TLS = &state
+	served := 0
+	h := r.Reverify(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { served++ }))
+	b.ReportAllocs()
+	for b.Loop() {
+		h.ServeHTTP(nil, req)
+	}
+	if served != b.N {
+		b.Fatalf("served %d of %d requests", served, b.N)
+	}
+}
+
+// TestExpiryNoticedOnRunsClock shows that the clock Run keeps for the common
+// path moves: a certificate that expires while its connection is open is
+// refused without any reload.
+func TestExpiryNoticedOnRunsClock(t *testing.T) {
+	f := newFixture(t)
+	clk := newClock()
+	now := clk.now()
+	bob := mustClient(t, f.clientCA, "bob", nil, certs.WithValidity(now.Add(-time.Hour), now.Add(time.Hour)))
+	refused := &refusals{}
+	r := newReloader(t, f.cfg, tlsconfig.WithClock(clk.now), tlsconfig.WithClockTick(10*time.Millisecond),
+		tlsconfig.WithOnRefused(refused.add))
+	runReloader(t, r)
+	c := newKeepAlive(t, f, startReverifyServer(t, r), true, clientCert(bob))
+	if rep := c.mustGet(t); rep.status != http.StatusOK {
+		t.Fatalf("before the expiry: %d", rep.status)
+	}
+	clk.advance(2 * time.Hour)
+	eventually(t, "bob's open connection is refused", func() error {
+		if rep := c.mustGet(t); rep.status != http.StatusForbidden || !rep.reused {
+			return fmt.Errorf("status %d (reused %v)", rep.status, rep.reused)
+		}
+		return nil
+	})
+	if got := refused.get(); !slices.Equal(got, []string{tlsconfig.RefusedExpired}) {
+		t.Errorf("refusals %q, want [expired]", got)
+	}
 }
