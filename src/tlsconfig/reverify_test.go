@@ -325,7 +325,7 @@ func TestOpenConnectionsAreReverified(t *testing.T) {
 	}
 }
 
-func TestReverifyChecksOnlyAfterAReloadOrExpiry(t *testing.T) {
+func TestReverifyVerifiesOncePerConnectionAfterAReload(t *testing.T) {
 	f := newFixture(t)
 	clk := newClock()
 	r := newReloader(t, f.cfg, tlsconfig.WithClock(clk.now))
