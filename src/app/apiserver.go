@@ -6,8 +6,6 @@ import (
 	"log"
 	"net/http"
 	"time"
-
-	"github.com/replicasd/replicasd/src/tlsconfig"
 )
 
 // newAPIServer returns the mTLS API's HTTP server. Its timeouts bound what a
@@ -25,9 +23,6 @@ func newAPIServer(cfg *Config, handler http.Handler, tlsConfig *tls.Config, erro
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          errorLog,
-		// The client's identity is read once per connection, not per
-		// request (see tlsconfig.Middleware).
-		ConnContext: tlsconfig.ConnContext,
 	}
 }
 

@@ -187,7 +187,6 @@ func benchBaseline(b *testing.B, env *benchEnv) string {
 		b.Fatal(err)
 	}
 	srv := newAPIServer(env.server.cfg, constantHandler(body), env.server.reloader.TLSConfig(), nil)
-	srv.ConnContext = nil
 	go func() { _ = srv.ServeTLS(ln, "", "") }()
 	b.Cleanup(func() { _ = srv.Close() })
 	return "https://" + ln.Addr().String() + "/api/v1"
@@ -229,7 +228,7 @@ func BenchmarkHandler(b *testing.B) {
 		b.Fatal(err)
 	}
 	state := serverConn.ConnectionState()
-	connCtx := tlsconfig.ConnContext(context.Background(), serverConn)
+	connCtx := env.server.apiServer.ConnContext(context.Background(), serverConn)
 	constant := constantHandler([]byte(`{"namespace":"ns-1","name":"d-00001","replicaCount":1,"resourceVersion":"1002","readyReplicas":1,"availableReplicas":1,"updatedReplicas":1}` + "\n"))
 	for _, bc := range []struct {
 		name    string

@@ -408,7 +408,7 @@ func TestRevokedCertificateRefusedEndToEnd(t *testing.T) {
 	}
 
 	// Revoked without a restart. bob's client keeps its connection open
-	// and its session tickets: the open connection is answered 401 and
+	// and its session tickets: the open connection is answered 403 and
 	// closed, and the next handshake, resumed or not, is refused.
 	bobClient := h.clientWith(bob)
 	bobClient.Transport.(*http.Transport).TLSClientConfig.ClientSessionCache = tls.NewLRUClientSessionCache(4)
@@ -427,7 +427,7 @@ func TestRevokedCertificateRefusedEndToEnd(t *testing.T) {
 		last = do(t, bobClient, "GET", h.base+"/namespaces/team-a/deployments/web/replicas", "")
 		return last.status != 200
 	})
-	wantError(t, last, http.StatusUnauthorized, "the client certificate has been revoked")
+	wantError(t, last, http.StatusForbidden, "the client certificate has been revoked")
 	if _, err := try(bobClient, "GET", h.base+"/health", ""); err == nil || !strings.Contains(err.Error(), "bad certificate") {
 		t.Fatalf("GET after the revocation: %v, want the handshake refused", err)
 	}

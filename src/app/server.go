@@ -85,7 +85,9 @@ func NewWithClient(cfg *Config, client kubernetes.Interface) (*Server, error) {
 	}
 
 	var err error
-	if s.reloader, err = tlsconfig.New(cfg.TLS, log, tlsconfig.WithOnReload(s.metrics.CertReloaded)); err != nil {
+	s.metrics.InitReverifyRefusals(tlsconfig.RefusalReasons)
+	if s.reloader, err = tlsconfig.New(cfg.TLS, log,
+		tlsconfig.WithOnReload(s.metrics.CertReloaded), tlsconfig.WithOnRefused(s.metrics.ReverifyRefused)); err != nil {
 		s.stopKubeMetrics()
 		return nil, fmt.Errorf("loading TLS files: %w", err)
 	}
@@ -139,9 +141,9 @@ func NewWithClient(cfg *Config, client kubernetes.Interface) (*Server, error) {
 	// Identity first, then audit and metrics around everything that can
 	// answer or refuse a request (router middleware and handlers), so that
 	// every answer, 403s and 429s included, is counted and audited.
-	// RefuseRevoked, inside them, answers requests on connections opened
-	// before a CRL revoked their certificate.
-	handler := growStack(tlsconfig.Middleware(s.audit.Middleware(s.metrics.Middleware(s.reloader.RefuseRevoked(router)))))
+	// Reverify, inside them, refuses requests on connections opened before
+	// their certificate stopped verifying (CA removed, revoked, expired).
+	handler := growStack(tlsconfig.Middleware(s.audit.Middleware(s.metrics.Middleware(s.reloader.Reverify(router)))))
 	// net/http reports failed handshakes only on its ErrorLog; the watcher
 	// reads them from there, counts and audits each, and logs it at debug.
 	watcher := handshakes.New(log, func(f handshakes.Failure) {
@@ -149,6 +151,9 @@ func NewWithClient(cfg *Config, client kubernetes.Interface) (*Server, error) {
 		s.audit.LogHandshake(f)
 	})
 	s.apiServer = newAPIServer(cfg, handler, watcher.Config(s.reloader.TLSConfig()), watcher.ErrorLog())
+	// The client's identity (see tlsconfig.Middleware) and Reverify's
+	// verdict are made once per connection, not per request.
+	s.apiServer.ConnContext = s.reloader.ConnContext
 
 	opsMux := http.NewServeMux()
 	s.checker.Register(opsMux)

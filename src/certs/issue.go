@@ -30,15 +30,30 @@ func NewCA(cn string, opts ...Option) (*Pair, error) {
 		return nil, errors.New("CA common name must not be empty")
 	}
 	s := newSettings(DefaultCAValidity, nil, opts)
-	tmpl := &x509.Certificate{
+	return create(caTemplate(cn, s.maxPathLen), nil, s)
+}
+
+// IssueIntermediate issues an intermediate CA certificate signed by ca,
+// which signs leaf certificates and CRLs. ca must allow it (see
+// [WithMaxPathLen]), or chains through it fail verification.
+func (ca *Pair) IssueIntermediate(cn string, opts ...Option) (*Pair, error) {
+	if cn == "" {
+		return nil, errors.New("CA common name must not be empty")
+	}
+	return ca.sign(caTemplate(cn, 0), newSettings(DefaultCAValidity, nil, opts))
+}
+
+// caTemplate is a CA certificate that may sign maxPathLen levels of
+// intermediate CAs below it; by default, leaf certificates only.
+func caTemplate(cn string, maxPathLen int) *x509.Certificate {
+	return &x509.Certificate{
 		Subject:               pkix.Name{CommonName: cn},
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
 		BasicConstraintsValid: true,
 		IsCA:                  true,
-		// The CA signs leaf certificates only, never intermediates.
-		MaxPathLenZero: true,
+		MaxPathLen:            maxPathLen,
+		MaxPathLenZero:        maxPathLen == 0,
 	}
-	return create(tmpl, nil, s)
 }
 
 // IssueServer issues a server certificate (serverAuth) for names, each a DNS

@@ -300,3 +300,44 @@ func TestTLSCertificate(t *testing.T) {
 		t.Errorf("VerifyHostname(::1): %v", err)
 	}
 }
+
+func TestIssueIntermediate(t *testing.T) {
+	root := mustCA(t, certs.WithMaxPathLen(1))
+	inter, err := root.IssueIntermediate("team CA")
+	if err != nil {
+		t.Fatalf("IssueIntermediate: %v", err)
+	}
+	if c := inter.Cert; !c.IsCA || c.KeyUsage&x509.KeyUsageCRLSign == 0 || c.MaxPathLen != 0 || !c.MaxPathLenZero {
+		t.Errorf("intermediate: IsCA=%v KeyUsage=%b MaxPathLen=%d zero=%v, want a CA signing leaves and CRLs only",
+			c.IsCA, c.KeyUsage, c.MaxPathLen, c.MaxPathLenZero)
+	}
+	leaf, err := inter.IssueClient("bob", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verify := func(root *certs.Pair) error {
+		_, err := leaf.Cert.Verify(x509.VerifyOptions{
+			Roots: root.CertPool(), Intermediates: inter.CertPool(),
+			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+		})
+		return err
+	}
+	if err := verify(root); err != nil {
+		t.Errorf("verify through the intermediate: %v", err)
+	}
+	// A default CA signs leaves only: a chain through an intermediate it
+	// signed fails.
+	leavesOnly := mustCA(t)
+	if inter, err = leavesOnly.IssueIntermediate("team CA"); err != nil {
+		t.Fatal(err)
+	}
+	if leaf, err = inter.IssueClient("bob", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := verify(leavesOnly); err == nil {
+		t.Error("a chain through an intermediate of a leaves-only CA verified")
+	}
+	if _, err := root.IssueIntermediate(""); err == nil {
+		t.Error("IssueIntermediate with an empty name: want an error")
+	}
+}

@@ -26,6 +26,7 @@ type settings struct {
 	validitySet         bool
 	extKeyUsage         []x509.ExtKeyUsage
 	extKeyUsageSet      bool
+	maxPathLen          int
 }
 
 // WithValidity sets the exact validity period, for example one in the past
@@ -44,6 +45,13 @@ func WithExtKeyUsage(usages ...x509.ExtKeyUsage) Option {
 	return func(s *settings) {
 		s.extKeyUsage, s.extKeyUsageSet = slices.Clone(usages), true
 	}
+}
+
+// WithMaxPathLen lets a CA made by [NewCA] sign n levels of intermediate CAs
+// (see [Pair.IssueIntermediate]); by default it signs leaf certificates only.
+// Other certificates ignore it.
+func WithMaxPathLen(n int) Option {
+	return func(s *settings) { s.maxPathLen = n }
 }
 
 func newSettings(validity time.Duration, extKeyUsage []x509.ExtKeyUsage, opts []Option) settings {

@@ -40,6 +40,8 @@ type Metrics struct {
 
 	tlsHandshakeErrors *prometheus.CounterVec
 	certReloads        *prometheus.CounterVec
+	// tlsReverifyRefusals: see ReverifyRefused.
+	tlsReverifyRefusals *prometheus.CounterVec
 
 	cacheDeployments    *prometheus.GaugeVec
 	informerEvents      *prometheus.CounterVec
@@ -86,6 +88,7 @@ func New(reg prometheus.Registerer) *Metrics {
 			Namespace: Namespace, Name: "cert_reloads_total",
 			Help: "Reloads of changed TLS files, by result (success or failure).",
 		}, []string{"result"}),
+		tlsReverifyRefusals: newTLSReverifyRefusals(),
 
 		cacheDeployments: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: Namespace, Name: "cache_deployments",
@@ -147,7 +150,7 @@ func New(reg prometheus.Registerer) *Metrics {
 
 	reg.MustRegister(
 		m.httpRequests, m.httpDuration, m.httpInFlight,
-		m.tlsHandshakeErrors, m.certReloads,
+		m.tlsHandshakeErrors, m.certReloads, m.tlsReverifyRefusals,
 		m.cacheDeployments, m.informerEvents, m.informerLastEvent, m.informerWatchErrors, m.cacheReads,
 		m.kubeRequests, m.kubeDuration,
 		m.scaleOperations, m.rywWait, m.rywTimeouts,

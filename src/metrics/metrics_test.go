@@ -375,6 +375,8 @@ func TestTLSMetrics(t *testing.T) {
 	m.CertReloaded("success")
 	m.CertReloaded("failure")
 	m.CertReloaded("failure")
+	m.InitReverifyRefusals([]string{"revoked", "unknown_authority", "expired"})
+	m.ReverifyRefused("revoked")
 	src := &rotatingCerts{}
 	src.server.Store(2000000000)
 	src.ca.Store(2100000000)
@@ -389,6 +391,9 @@ func TestTLSMetrics(t *testing.T) {
 		{"replicasd_tls_handshake_errors_total", []string{"reason=no_certificate"}, 1},
 		{"replicasd_cert_reloads_total", []string{"result=success"}, 1},
 		{"replicasd_cert_reloads_total", []string{"result=failure"}, 2},
+		{"replicasd_tls_reverify_refusals_total", []string{"reason=revoked"}, 1},
+		{"replicasd_tls_reverify_refusals_total", []string{"reason=unknown_authority"}, 0},
+		{"replicasd_tls_reverify_refusals_total", []string{"reason=expired"}, 0},
 		{"replicasd_cert_expiry_timestamp_seconds", []string{"cert=server"}, 2000000000},
 		{"replicasd_cert_expiry_timestamp_seconds", []string{"cert=client_ca"}, 2100000000},
 	} {

@@ -19,6 +19,29 @@ func (m *Metrics) TLSHandshakeFailed(reason string) {
 	m.tlsHandshakeErrors.WithLabelValues(reason).Inc()
 }
 
+func newTLSReverifyRefusals() *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: Namespace, Name: "tls_reverify_refusals_total",
+		Help: "API requests refused on a connection opened before its client certificate stopped verifying " +
+			"(its CA removed from the bundle, revoked by a reloaded CRL, or expired), by reason: " +
+			"revoked, unknown_authority, expired. Each refusal closes its connection.",
+	}, []string{"reason"})
+}
+
+// InitReverifyRefusals creates the tls_reverify_refusals_total series of
+// reasons (tlsconfig.RefusalReasons) at 0, so that a fresh scrape shows them.
+func (m *Metrics) InitReverifyRefusals(reasons []string) {
+	for _, reason := range reasons {
+		m.tlsReverifyRefusals.WithLabelValues(reason)
+	}
+}
+
+// ReverifyRefused counts one request refused on an open connection; it is
+// the tlsconfig.WithOnRefused hook.
+func (m *Metrics) ReverifyRefused(reason string) {
+	m.tlsReverifyRefusals.WithLabelValues(reason).Inc()
+}
+
 // CertReloaded counts one reload of changed TLS files; it is the
 // tlsconfig.WithOnReload hook.
 func (m *Metrics) CertReloaded(result string) {

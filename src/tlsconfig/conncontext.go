@@ -16,6 +16,8 @@ type connIdentityKey struct{}
 type connIdentity struct {
 	conn *tls.Conn
 	id   atomic.Pointer[Identity]
+	// verdict is Reloader.Reverify's latest verdict on the certificate.
+	verdict atomic.Pointer[verdict]
 }
 
 // ConnContext is meant for http.Server.ConnContext on a TLS listener: it

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"sync"
 	"time"
 )
 
@@ -16,21 +17,41 @@ const pemTypeCRL = "X509 CRL"
 // revocations is the parsed content of a CRL file: which serial numbers each
 // issuer revoked.
 type revocations struct {
-	// revoked is keyed by the issuer's raw subject, then the serial number
-	// in hex.
+	// revoked holds the CRLs of the client CA file's CAs, whose signatures
+	// were checked at load: keyed by the issuer's raw subject, then the
+	// serial number in hex.
 	revoked map[string]map[string]struct{}
-	// lists counts the CRLs, count the revoked entries.
-	lists, count int
+	// byIntermediate holds the CRLs of issuers outside the client CA file:
+	// intermediate CAs, which clients present in their chains. Keyed by the
+	// issuer's raw subject.
+	byIntermediate map[string][]*intermediateCRL
+	// lists counts the CRLs, intermediateLists those of byIntermediate,
+	// count the revoked entries.
+	lists, intermediateLists, count int
 	// nextUpdate is the earliest NextUpdate of the CRLs (zero when none
 	// sets one): after it, the issuer may have revoked more.
 	nextUpdate time.Time
 }
 
-// parseCRLs parses every PEM block of data as a CRL and checks that one of
-// cas signed it. Anything else fails, so a damaged or foreign file is refused
-// instead of silently revoking less.
+// intermediateCRL is the CRL of an issuer that is not in the client CA file.
+// Its signature can only be checked against the issuer's certificate, which
+// arrives in a client's verified chain; until it is checked, the CRL revokes
+// nothing.
+type intermediateCRL struct {
+	crl     *x509.RevocationList
+	serials map[string]struct{}
+	// signedBy caches the signature checks by the DER of the issuing
+	// certificate: a handful of intermediates, each checked once.
+	signedBy sync.Map // string -> bool
+}
+
+// parseCRLs parses every PEM block of data as a CRL. A CRL that names a CA of
+// cas must be signed by it; one naming another issuer is kept for the
+// intermediate CA of that name, and checked against it when a verified chain
+// shows it. Anything else fails, so a damaged file is refused instead of
+// silently revoking less.
 func parseCRLs(data []byte, cas []*x509.Certificate) (*revocations, error) {
-	rv := &revocations{revoked: map[string]map[string]struct{}{}}
+	rv := &revocations{revoked: map[string]map[string]struct{}{}, byIntermediate: map[string][]*intermediateCRL{}}
 	for {
 		var block *pem.Block
 		block, data = pem.Decode(data)
@@ -45,19 +66,8 @@ func parseCRLs(data []byte, cas []*x509.Certificate) (*revocations, error) {
 		if err != nil {
 			return nil, fmt.Errorf("parsing CRL %d: %w", rv.lists, err)
 		}
-		if !signedByOneOf(crl, cas) {
-			return nil, fmt.Errorf("CRL %d (issuer %q) is not signed by any CA of the client CA file", rv.lists, crl.Issuer)
-		}
-		serials := rv.revoked[string(crl.RawIssuer)]
-		if serials == nil {
-			serials = map[string]struct{}{}
-			rv.revoked[string(crl.RawIssuer)] = serials
-		}
-		for _, entry := range crl.RevokedCertificateEntries {
-			if entry.SerialNumber != nil {
-				serials[serialKey(entry.SerialNumber)] = struct{}{}
-				rv.count++
-			}
+		if err := rv.add(crl, cas); err != nil {
+			return nil, fmt.Errorf("CRL %d (issuer %q) %w", rv.lists, crl.Issuer, err)
 		}
 		if !crl.NextUpdate.IsZero() && (rv.nextUpdate.IsZero() || crl.NextUpdate.Before(rv.nextUpdate)) {
 			rv.nextUpdate = crl.NextUpdate
@@ -69,23 +79,84 @@ func parseCRLs(data []byte, cas []*x509.Certificate) (*revocations, error) {
 	return rv, nil
 }
 
-func signedByOneOf(crl *x509.RevocationList, cas []*x509.Certificate) bool {
+// add files crl under its issuer.
+func (rv *revocations) add(crl *x509.RevocationList, cas []*x509.Certificate) error {
+	serials := map[string]struct{}{}
+	for _, entry := range crl.RevokedCertificateEntries {
+		if entry.SerialNumber != nil {
+			serials[serialKey(entry.SerialNumber)] = struct{}{}
+			rv.count++
+		}
+	}
+	issuer := string(crl.RawIssuer)
+	named := false
 	for _, ca := range cas {
-		if bytes.Equal(ca.RawSubject, crl.RawIssuer) && crl.CheckSignatureFrom(ca) == nil {
+		if !bytes.Equal(ca.RawSubject, crl.RawIssuer) {
+			continue
+		}
+		named = true
+		if crl.CheckSignatureFrom(ca) == nil {
+			if rv.revoked[issuer] == nil {
+				rv.revoked[issuer] = map[string]struct{}{}
+			}
+			for s := range serials {
+				rv.revoked[issuer][s] = struct{}{}
+			}
+			return nil
+		}
+	}
+	if named {
+		return errors.New("is not signed by the CA of the client CA file that it names")
+	}
+	rv.intermediateLists++
+	rv.byIntermediate[issuer] = append(rv.byIntermediate[issuer], &intermediateCRL{crl: crl, serials: serials})
+	return nil
+}
+
+// revokedIn returns the first certificate of the verified chains that the
+// CRL of its issuer, the next certificate of its chain, revokes, or nil.
+func (rv *revocations) revokedIn(chains [][]*x509.Certificate) *x509.Certificate {
+	if rv == nil {
+		return nil
+	}
+	for _, chain := range chains {
+		for i := 0; i+1 < len(chain); i++ {
+			if rv.revokes(chain[i], chain[i+1]) {
+				return chain[i]
+			}
+		}
+	}
+	return nil
+}
+
+// revokes reports whether c, issued by issuer in a verified chain, is
+// revoked by a CRL of issuer's name: one of the client CA file, whose
+// signature was checked at load, or one of an intermediate, whose signature
+// is checked against issuer now.
+func (rv *revocations) revokes(c, issuer *x509.Certificate) bool {
+	if c.SerialNumber == nil {
+		return false
+	}
+	serial := serialKey(c.SerialNumber)
+	if _, ok := rv.revoked[string(c.RawIssuer)][serial]; ok {
+		return true
+	}
+	for _, l := range rv.byIntermediate[string(c.RawIssuer)] {
+		if _, ok := l.serials[serial]; ok && l.isSignedBy(issuer) {
 			return true
 		}
 	}
 	return false
 }
 
-// isRevoked reports whether the CRL of c's issuer lists c. Only CRLs whose
-// signature was checked against a trusted CA are loaded, and c's chain was
-// verified, so the issuer name identifies the CA.
-func (rv *revocations) isRevoked(c *x509.Certificate) bool {
-	if rv == nil || c.SerialNumber == nil {
-		return false
+// isSignedBy reports whether issuer signed the CRL, checking each issuer
+// once.
+func (l *intermediateCRL) isSignedBy(issuer *x509.Certificate) bool {
+	if ok, found := l.signedBy.Load(string(issuer.Raw)); found {
+		return ok.(bool)
 	}
-	_, ok := rv.revoked[string(c.RawIssuer)][serialKey(c.SerialNumber)]
+	ok := l.crl.CheckSignatureFrom(issuer) == nil
+	l.signedBy.Store(string(issuer.Raw), ok)
 	return ok
 }
 

@@ -1,5 +1,7 @@
 package tlsconfig
 
+import "time"
+
 // Watching returns a channel closed once r.Run watches the files, so tests
 // change them only after that.
 func Watching(r *Reloader) <-chan struct{} { return r.watching }
@@ -21,3 +23,13 @@ func ReloadKeepingTicketKeys(r *Reloader) error {
 	r.install(m, snap.digest, r.gen.Load().ticketKeys)
 	return nil
 }
+
+// WithClock makes the Reloader, and the handshakes it configures, read the
+// time from now, so a test can let a certificate expire.
+func WithClock(now func() time.Time) Option { return func(r *Reloader) { r.now = now } }
+
+// Verifications counts the chain verifications Reverify made.
+func Verifications(r *Reloader) int64 { return r.verifications.Load() }
+
+// WithClockTick sets how often Run updates the clock Reverify reads.
+func WithClockTick(d time.Duration) Option { return func(r *Reloader) { r.clockTick = d } }

@@ -37,7 +37,7 @@ type fixture struct {
 	roots    *x509.CertPool // what clients trust: every server CA so far
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	f := &fixture{
@@ -59,7 +59,7 @@ func newFixture(t *testing.T) *fixture {
 
 // writeFiles replaces the three files, each atomically: CA bundle, key, then
 // certificate.
-func (f *fixture) writeFiles(t *testing.T, server *certs.Pair, caBundle []byte) {
+func (f *fixture) writeFiles(t testing.TB, server *certs.Pair, caBundle []byte) {
 	t.Helper()
 	if err := certs.WriteFile(f.cfg.ClientCAFile, caBundle, certs.CertFileMode); err != nil {
 		t.Fatal(err)
@@ -78,7 +78,7 @@ func (f *fixture) rotate(t *testing.T) (server, clientCA *certs.Pair) {
 	return mustServer(t, serverCA), mustCA(t, "new client CA")
 }
 
-func mustCA(t *testing.T, cn string, opts ...certs.Option) *certs.Pair {
+func mustCA(t testing.TB, cn string, opts ...certs.Option) *certs.Pair {
 	t.Helper()
 	ca, err := certs.NewCA(cn, opts...)
 	if err != nil {
@@ -87,7 +87,7 @@ func mustCA(t *testing.T, cn string, opts ...certs.Option) *certs.Pair {
 	return ca
 }
 
-func mustServer(t *testing.T, ca *certs.Pair) *certs.Pair {
+func mustServer(t testing.TB, ca *certs.Pair) *certs.Pair {
 	t.Helper()
 	p, err := ca.IssueServer(nil)
 	if err != nil {
@@ -96,7 +96,7 @@ func mustServer(t *testing.T, ca *certs.Pair) *certs.Pair {
 	return p
 }
 
-func mustClient(t *testing.T, ca *certs.Pair, cn string, orgs []string, opts ...certs.Option) *certs.Pair {
+func mustClient(t testing.TB, ca *certs.Pair, cn string, orgs []string, opts ...certs.Option) *certs.Pair {
 	t.Helper()
 	p, err := ca.IssueClient(cn, orgs, opts...)
 	if err != nil {

@@ -35,10 +35,20 @@ type Reloader struct {
 	cfg          Config
 	logger       *slog.Logger
 	onReload     func(result string)
+	onRefused    func(reason string)
+	now          func() time.Time
 	pollInterval time.Duration
 	debounce     time.Duration
 	watching     chan struct{} // closed once Run watches the files
 	watchOnce    sync.Once
+
+	// clock is the Unix time in seconds, updated every clockTick while Run
+	// runs and zero otherwise: reading the time costs more than the rest
+	// of Reverify's common path.
+	clock     atomic.Int64
+	clockTick time.Duration
+	// verifications counts Reverify's chain verifications, for tests.
+	verifications atomic.Int64
 
 	// mu serialises reloads and ticket key rotations; handshakes only
 	// read gen.
@@ -102,6 +112,9 @@ func New(cfg Config, logger *slog.Logger, opts ...Option) (*Reloader, error) {
 		cfg:          cfg,
 		logger:       logger,
 		onReload:     func(string) {},
+		onRefused:    func(string) {},
+		now:          time.Now,
+		clockTick:    time.Second,
 		pollInterval: DefaultPollInterval,
 		debounce:     DefaultDebounce,
 		watching:     make(chan struct{}),
@@ -143,6 +156,7 @@ func (r *Reloader) baseConfig() *tls.Config {
 		MinVersion: r.cfg.MinVersion,
 		NextProtos: slices.Clone(nextProtos),
 		ClientAuth: tls.RequireAndVerifyClientCert,
+		Time:       r.now,
 	}
 	if cfg.MinVersion < tls.VersionTLS13 {
 		cfg.CipherSuites = slices.Clone(tls12CipherSuites)
@@ -227,6 +241,9 @@ func (r *Reloader) logLoaded(msg string, m *material) {
 		attrs = append(attrs,
 			"clientCRLFile", r.cfg.ClientCRLFile,
 			"clientCRLs", rv.lists,
+			// Their signatures are checked when a client's chain shows
+			// the intermediate CA.
+			"clientCRLsOfIntermediates", rv.intermediateLists,
 			"revokedCertificates", rv.count,
 			"clientCRLNextUpdate", rv.nextUpdate)
 	}
@@ -256,30 +273,17 @@ func (r *Reloader) verifyConnection(g *generation, cs tls.ConnectionState) error
 	if !slices.Contains(leaf.ExtKeyUsage, x509.ExtKeyUsageClientAuth) {
 		return fmt.Errorf("tlsconfig: client certificate %q lacks the clientAuth extended key usage", leaf.Subject)
 	}
-	cur := r.gen.Load()
-	// The current CRLs, not the handshake's: a resumed session carries the
-	// certificates of its first handshake, and must not outlive their
-	// revocation.
-	for _, c := range cs.PeerCertificates {
-		if cur.material.revocations.isRevoked(c) {
-			return fmt.Errorf("tlsconfig: client certificate %q (serial %s) is revoked by the client CRL", c.Subject, serialKey(c.SerialNumber))
-		}
+	// The current files, not the handshake's: a resumed session carries the
+	// chains of its first handshake, and must not outlive their revocation;
+	// and after a reload between this handshake's GetConfigForClient and
+	// now, the chain is verified again against the current CAs.
+	cur := r.gen.Load().material
+	chains := cs.VerifiedChains
+	if cur != g.material {
+		chains = nil
 	}
-	// A reload between this handshake's GetConfigForClient and now: check
-	// the chain against the CAs that are current.
-	if cur.material != g.material {
-		inter := x509.NewCertPool()
-		for _, c := range cs.PeerCertificates[1:] {
-			inter.AddCert(c)
-		}
-		_, err := leaf.Verify(x509.VerifyOptions{
-			Roots:         cur.material.clientCAs,
-			Intermediates: inter,
-			KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-		})
-		if err != nil {
-			return fmt.Errorf("tlsconfig: client certificate no longer trusted after a reload: %w", err)
-		}
+	if _, ref := cur.check(cs.PeerCertificates, chains, r.now()); ref != nil {
+		return ref
 	}
 	return nil
 }
