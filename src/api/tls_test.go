@@ -80,7 +80,7 @@ func TestOverTLS(t *testing.T) {
 			status                                int
 			allow                                 string
 		}{
-			{name: "405", method: http.MethodDelete, path: "/api/v1/deployments/web/replicas", status: http.StatusMethodNotAllowed, allow: "GET, PUT"},
+			{name: "405", method: http.MethodDelete, path: "/api/v1/deployments/web/replicas", status: http.StatusMethodNotAllowed, allow: "GET, HEAD, PUT"},
 			{name: "404 encoded slash", method: http.MethodGet, path: "/api/v1/deployments/a%2Fb/replicas", status: http.StatusNotFound},
 			{name: "404 deployment", method: http.MethodGet, path: "/api/v1/deployments/nope/replicas", status: http.StatusNotFound},
 			{name: "413", method: http.MethodPut, path: "/api/v1/deployments/web/replicas", body: strings.Repeat(" ", 5000), contentType: "application/json", status: http.StatusRequestEntityTooLarge},
