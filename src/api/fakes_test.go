@@ -94,7 +94,7 @@ func (s *fakeStore) WaitForNamespaceResourceVersion(ctx context.Context, namespa
 type scaleCall struct {
 	Namespace, Name string
 	Replicas        int32
-	IfMatch         string
+	IfMatch         deployments.IfMatch
 }
 
 // fakeScaler records calls and answers with result (Replicas and names
@@ -107,7 +107,7 @@ type fakeScaler struct {
 	noop  bool
 }
 
-func (s *fakeScaler) Scale(_ context.Context, namespace, name string, replicas int32, ifMatch string) (deployments.ScaleResult, error) {
+func (s *fakeScaler) Scale(_ context.Context, namespace, name string, replicas int32, ifMatch deployments.IfMatch) (deployments.ScaleResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls = append(s.calls, scaleCall{namespace, name, replicas, ifMatch})

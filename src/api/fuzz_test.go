@@ -111,7 +111,7 @@ func FuzzLabelSelector(f *testing.F) {
 // a long fuzzing run does not grow memory.
 type nopScaler struct{}
 
-func (nopScaler) Scale(_ context.Context, namespace, name string, replicas int32, _ string) (deployments.ScaleResult, error) {
+func (nopScaler) Scale(_ context.Context, namespace, name string, replicas int32, _ deployments.IfMatch) (deployments.ScaleResult, error) {
 	return deployments.ScaleResult{Namespace: namespace, Name: name, Replicas: replicas, ResourceVersion: "555", Changed: true}, nil
 }
 

@@ -53,6 +53,17 @@ func PreconditionFailed(namespace, name, want, have string) error {
 		"deployment %q in namespace %q has resourceVersion %q, not %q from If-Match", name, namespace, have, want)}
 }
 
+// IfMatchFailed returns the error for an If-Match condition that the
+// Deployment at resourceVersion have does not satisfy, explaining weak tags,
+// which look right but never match.
+func IfMatchFailed(namespace, name string, ifMatch IfMatch, have string) error {
+	msg := fmt.Sprintf("deployment %q in namespace %q has resourceVersion %q, not %s from If-Match", name, namespace, have, ifMatch)
+	if len(ifMatch.Weak) > 0 {
+		msg += `; weak entity tags never match, as If-Match uses strong comparison (RFC 9110): send the ETag as the server gave it, "<resourceVersion>"`
+	}
+	return &Error{Kind: ErrPreconditionFailed, Message: msg}
+}
+
 // NotSynced returns the error served while the cache is still syncing.
 func NotSynced() error {
 	return &Error{Kind: ErrNotSynced, Message: "the deployment cache has not synced with the Kubernetes API yet"}

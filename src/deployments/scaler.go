@@ -90,13 +90,13 @@ func NewScaler(client kubernetes.Interface, cache ScaleCache, cfg ScalerConfig, 
 	return s
 }
 
-// Scale sets spec.replicas of namespace/name to replicas. A non-empty ifMatch
-// is the resourceVersion the Deployment must still have.
+// Scale sets spec.replicas of namespace/name to replicas, if the Deployment
+// satisfies ifMatch (the zero IfMatch: unconditionally).
 //
 // The current count is read from the API, not the cache, so a stale cache
-// never turns a needed write into a no-op. With ifMatch the update carries
-// that resourceVersion, so it only lands if nothing changed in between, and
-// a conflict is a precondition failure. Without it the update is
+// never turns a needed write into a no-op. With a conditional ifMatch the
+// update carries the resourceVersion that matched, so it only lands if
+// nothing changed in between, and a conflict is a precondition failure. Without it the update is
 // unconditional (last writer wins); a conflict the API server still
 // reports is retried. After a successful call Scale waits, at
 // most ReadYourWritesTimeout, until the cache shows the result, so a read
@@ -106,7 +106,7 @@ func NewScaler(client kubernetes.Interface, cache ScaleCache, cfg ScalerConfig, 
 // PreconditionFailed and ChangedSinceIfMatch (kind ErrPreconditionFailed);
 // any other Kubernetes API error is returned wrapped once, naming the verb,
 // resource and namespace, so apierrors.IsForbidden and the like still work.
-func (s *Scaler) Scale(ctx context.Context, namespace, name string, replicas int32, ifMatch string) (ScaleResult, error) {
+func (s *Scaler) Scale(ctx context.Context, namespace, name string, replicas int32, ifMatch IfMatch) (ScaleResult, error) {
 	res := ScaleResult{Namespace: namespace, Name: name, Replicas: replicas}
 	if !s.cache.Watches(namespace) {
 		return res, NamespaceNotWatched(namespace)
@@ -128,8 +128,8 @@ func (s *Scaler) Scale(ctx context.Context, namespace, name string, replicas int
 			return fmt.Errorf("get deployments.apps/scale %q in namespace %q: %w", name, namespace, err)
 		}
 		res.PreviousReplicas, res.PreviousResourceVersion = scale.Spec.Replicas, scale.ResourceVersion
-		if ifMatch != "" && scale.ResourceVersion != ifMatch {
-			return PreconditionFailed(namespace, name, ifMatch, scale.ResourceVersion)
+		if !ifMatch.Matches(scale.ResourceVersion) {
+			return IfMatchFailed(namespace, name, ifMatch, scale.ResourceVersion)
 		}
 		res.ResourceVersion = scale.ResourceVersion
 		if scale.Spec.Replicas == replicas {
@@ -137,18 +137,19 @@ func (s *Scaler) Scale(ctx context.Context, namespace, name string, replicas int
 			return nil
 		}
 		scale.Spec.Replicas = replicas
-		if ifMatch == "" {
+		if !ifMatch.Conditional() {
 			// Last writer wins: without a precondition from the client the
 			// update is unconditional, so concurrent writers do not exhaust
-			// their retries on each other's resourceVersions.
+			// their retries on each other's resourceVersions. Otherwise the
+			// update carries the version that matched.
 			scale.ResourceVersion = ""
 		}
 		updated, err := client.UpdateScale(ctx, name, scale, metav1.UpdateOptions{})
 		switch {
 		case apierrors.IsConflict(err):
 			res.Conflicts++
-			if ifMatch != "" {
-				return ChangedSinceIfMatch(namespace, name, ifMatch)
+			if ifMatch.Conditional() {
+				return ChangedSinceIfMatch(namespace, name, res.PreviousResourceVersion)
 			}
 			return err // unwrapped: RetryOnConflict retries exactly this
 		case apierrors.IsNotFound(err):

@@ -43,13 +43,25 @@ func TestScale(t *testing.T) {
 			return true, conflict(name)
 		})
 	}
-	current := func(f *fixture) string { return f.stored(ns, name).ResourceVersion }
+	current := func(f *fixture) IfMatch {
+		return IfMatch{ResourceVersions: []string{f.stored(ns, name).ResourceVersion}}
+	}
+	// listed puts the current resourceVersion second in a list of strong tags.
+	listed := func(f *fixture) IfMatch {
+		return IfMatch{ResourceVersions: []string{"17", f.stored(ns, name).ResourceVersion}}
+	}
+	// weak lists the current resourceVersion as a weak tag only: by strong
+	// comparison it does not match.
+	weak := func(f *fixture) IfMatch {
+		return IfMatch{Weak: []string{`W/"` + f.stored(ns, name).ResourceVersion + `"`}}
+	}
+	anyVersion := func(*fixture) IfMatch { return IfMatch{Any: true} }
 
 	tests := []struct {
 		name          string
 		deployment    string
 		replicas      int32
-		ifMatch       func(f *fixture) string
+		ifMatch       func(f *fixture) IfMatch
 		reactor       func(f *fixture) k8stesting.ReactionFunc
 		wantErr       error            // kind, for errors of this package
 		wantAPIErr    func(error) bool // for passed-through Kubernetes errors
@@ -69,8 +81,34 @@ func TestScale(t *testing.T) {
 		{name: "if-match current", replicas: 5, ifMatch: current, wantChanged: true, wantUpdates: 1, wantStored: 5, wantPrevious: "initial"},
 		{name: "if-match current and same count", replicas: 3, ifMatch: current, wantUpdates: 0, wantStored: 3, wantPrevious: "initial"},
 		{
-			name: "if-match stale", replicas: 5, ifMatch: func(*fixture) string { return "17" },
+			name: "if-match stale", replicas: 5, ifMatch: func(*fixture) IfMatch { return IfMatch{ResourceVersions: []string{"17"}} },
 			wantErr: ErrPreconditionFailed, wantMsg: []string{`not "17" from If-Match`}, wantUpdates: 0, wantStored: 3, wantPrevious: "initial",
+		},
+		{
+			name: "if-match list with the current version second", replicas: 5, ifMatch: listed,
+			wantChanged: true, wantUpdates: 1, wantStored: 5, wantPrevious: "initial",
+		},
+		{
+			name: "if-match list of stale versions", replicas: 5,
+			ifMatch: func(*fixture) IfMatch { return IfMatch{ResourceVersions: []string{"17", "18"}} },
+			wantErr: ErrPreconditionFailed, wantMsg: []string{`not "17", "18" from If-Match`}, wantUpdates: 0, wantStored: 3, wantPrevious: "initial",
+		},
+		{
+			name: "if-match weak tag of the current version never matches", replicas: 5, ifMatch: weak,
+			wantErr: ErrPreconditionFailed, wantMsg: []string{`W/"`, "weak entity tags never match"}, wantUpdates: 0, wantStored: 3, wantPrevious: "initial",
+		},
+		{
+			name: "if-match star on an existing deployment writes", replicas: 5, ifMatch: anyVersion,
+			wantChanged: true, wantUpdates: 1, wantStored: 5, wantPrevious: "initial",
+		},
+		{
+			name: "if-match star on a missing deployment is not found", deployment: "missing", replicas: 5, ifMatch: anyVersion,
+			wantErr: ErrNotFound, wantMsg: []string{`deployment "missing" not found`}, wantUpdates: 0, wantStored: 3,
+		},
+		{
+			name: "conflict with if-match star is retried", replicas: 5, ifMatch: anyVersion,
+			reactor:     func(f *fixture) k8stesting.ReactionFunc { return concurrentWrite(f, 1) },
+			wantChanged: true, wantUpdates: 2, wantConflicts: 1, wantStored: 5, wantPrevious: "concurrent",
 		},
 		{
 			name: "conflict is retried", replicas: 5, reactor: func(f *fixture) k8stesting.ReactionFunc { return concurrentWrite(f, 1) },
@@ -78,6 +116,11 @@ func TestScale(t *testing.T) {
 		},
 		{
 			name: "conflict with if-match is a precondition failure", replicas: 5, ifMatch: current,
+			reactor: func(f *fixture) k8stesting.ReactionFunc { return concurrentWrite(f, 1) },
+			wantErr: ErrPreconditionFailed, wantMsg: []string{"was modified after resourceVersion"}, wantUpdates: 1, wantStored: 3, wantPrevious: "initial",
+		},
+		{
+			name: "conflict with an if-match list is a precondition failure", replicas: 5, ifMatch: listed,
 			reactor: func(f *fixture) k8stesting.ReactionFunc { return concurrentWrite(f, 1) },
 			wantErr: ErrPreconditionFailed, wantMsg: []string{"was modified after resourceVersion"}, wantUpdates: 1, wantStored: 3, wantPrevious: "initial",
 		},
@@ -119,7 +162,7 @@ func TestScale(t *testing.T) {
 			}
 			c := startCache(t, f, CacheConfig{})
 			s := NewScaler(f.client, c, ScalerConfig{}, testLogger(t))
-			ifMatch := ""
+			var ifMatch IfMatch
 			if tt.ifMatch != nil {
 				ifMatch = tt.ifMatch(f)
 			}
@@ -220,7 +263,7 @@ func TestScaleWithoutAPICalls(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, deployment("team-a", "web", 3, nil))
 			s := NewScaler(f.client, tt.cache, ScalerConfig{}, testLogger(t))
-			if _, err := s.Scale(context.Background(), "team-a", "web", 5, ""); !errors.Is(err, tt.wantErr) {
+			if _, err := s.Scale(context.Background(), "team-a", "web", 5, IfMatch{}); !errors.Is(err, tt.wantErr) {
 				t.Fatalf("Scale error = %v, want kind %v", err, tt.wantErr)
 			}
 			if n := len(f.client.Actions()); n != 0 {
@@ -234,7 +277,7 @@ func TestScaleNamespaceNotWatchedByCache(t *testing.T) {
 	f := newFixture(t, deployment("other", "web", 3, nil))
 	c := startCache(t, f, CacheConfig{Namespaces: []string{"team-a"}})
 	s := NewScaler(f.client, c, ScalerConfig{}, testLogger(t))
-	_, err := s.Scale(context.Background(), "other", "web", 5, "")
+	_, err := s.Scale(context.Background(), "other", "web", 5, IfMatch{})
 	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), `namespace "other" is not watched`) {
 		t.Fatalf("Scale error = %v, want namespace not watched", err)
 	}
@@ -251,7 +294,7 @@ func TestScaleReadYourWritesTimeout(t *testing.T) {
 	s := NewScaler(f.client, &stubCache{synced: true, watches: true},
 		ScalerConfig{ReadYourWritesTimeout: shortWait}, bufferLogger(&logs))
 
-	res, err := s.Scale(context.Background(), "team-a", "web", 5, "")
+	res, err := s.Scale(context.Background(), "team-a", "web", 5, IfMatch{})
 	if err != nil {
 		t.Fatalf("Scale: %v", err)
 	}
@@ -289,7 +332,7 @@ func TestScaleWaitsForTheResultingVersion(t *testing.T) {
 				return FromAPI(f.stored("team-a", "web")), nil
 			}}
 			s := NewScaler(f.client, cache, ScalerConfig{}, testLogger(t))
-			res, err := s.Scale(context.Background(), "team-a", "web", tt.replicas, "")
+			res, err := s.Scale(context.Background(), "team-a", "web", tt.replicas, IfMatch{})
 			if err != nil {
 				t.Fatalf("Scale: %v", err)
 			}

@@ -309,7 +309,7 @@ type fakeScaler struct {
 	err error
 }
 
-func (s fakeScaler) Scale(context.Context, string, string, int32, string) (deployments.ScaleResult, error) {
+func (s fakeScaler) Scale(context.Context, string, string, int32, deployments.IfMatch) (deployments.ScaleResult, error) {
 	return s.res, s.err
 }
 
@@ -336,7 +336,7 @@ func TestCountScales(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m, reg := newMetrics(t)
-			_, _ = m.CountScales(tt.scaler).Scale(context.Background(), "a", "b", 1, "")
+			_, _ = m.CountScales(tt.scaler).Scale(context.Background(), "a", "b", 1, deployments.IfMatch{})
 			if got := value(t, reg, "replicasd_scale_operations_total", "result="+tt.want); got != 1 {
 				t.Errorf("scale_operations_total{result=%q} = %v, want 1", tt.want, got)
 			}
