@@ -103,7 +103,8 @@ func NewScaler(client kubernetes.Interface, cache ScaleCache, cfg ScalerConfig, 
 // that follows never shows the old count.
 //
 // Errors: NamespaceNotWatched and NotFound (kind ErrNotFound), NotSynced,
-// PreconditionFailed and ChangedSinceIfMatch (kind ErrPreconditionFailed);
+// IfMatchFailed and ChangedSinceIfMatch (kind ErrPreconditionFailed); a
+// Forbidden as a *PermissionError naming every permission a scale needs;
 // any other Kubernetes API error is returned wrapped once, naming the verb,
 // resource and namespace, so apierrors.IsForbidden and the like still work.
 func (s *Scaler) Scale(ctx context.Context, namespace, name string, replicas int32, ifMatch IfMatch) (ScaleResult, error) {
@@ -125,7 +126,7 @@ func (s *Scaler) Scale(ctx context.Context, namespace, name string, replicas int
 		case apierrors.IsNotFound(err):
 			return NotFound(namespace, name)
 		case err != nil:
-			return fmt.Errorf("get deployments.apps/scale %q in namespace %q: %w", name, namespace, err)
+			return permissionError(OpScale, namespace, fmt.Errorf("get deployments.apps/scale %q in namespace %q: %w", name, namespace, err))
 		}
 		res.PreviousReplicas, res.PreviousResourceVersion = scale.Spec.Replicas, scale.ResourceVersion
 		if !ifMatch.Matches(scale.ResourceVersion) {
@@ -155,7 +156,7 @@ func (s *Scaler) Scale(ctx context.Context, namespace, name string, replicas int
 		case apierrors.IsNotFound(err):
 			return NotFound(namespace, name)
 		case err != nil:
-			return fmt.Errorf("update deployments.apps/scale %q in namespace %q: %w", name, namespace, err)
+			return permissionError(OpScale, namespace, fmt.Errorf("update deployments.apps/scale %q in namespace %q: %w", name, namespace, err))
 		}
 		res.ResourceVersion = updated.ResourceVersion
 		res.Changed = true
@@ -170,6 +171,15 @@ func (s *Scaler) Scale(ctx context.Context, namespace, name string, replicas int
 	}
 	s.readYourWrites(ctx, &res)
 	return res, nil
+}
+
+// permissionError returns err as a PermissionError of op in namespace when
+// it is a Forbidden, else unchanged.
+func permissionError(op, namespace string, err error) error {
+	if apierrors.IsForbidden(err) {
+		return &PermissionError{Op: op, Namespace: namespace, Err: err}
+	}
+	return err
 }
 
 // readYourWrites waits for the cache to reach res.ResourceVersion. It does so

@@ -28,6 +28,15 @@ func onScaleUpdate(react func(n int32) (bool, error)) k8stesting.ReactionFunc {
 	}
 }
 
+// isScalePermissionError matches a Forbidden passed through as a
+// PermissionError of a scale in namespace.
+func isScalePermissionError(namespace string) func(error) bool {
+	return func(err error) bool {
+		var pe *PermissionError
+		return apierrors.IsForbidden(err) && errors.As(err, &pe) && pe.Op == OpScale && pe.Namespace == namespace
+	}
+}
+
 func TestScale(t *testing.T) {
 	const ns, name = "team-a", "web"
 	// concurrentWrite simulates another writer winning the race on the
@@ -63,6 +72,7 @@ func TestScale(t *testing.T) {
 		replicas      int32
 		ifMatch       func(f *fixture) IfMatch
 		reactor       func(f *fixture) k8stesting.ReactionFunc
+		reactorVerb   string           // the verb reactor handles; "" is "update"
 		wantErr       error            // kind, for errors of this package
 		wantAPIErr    func(error) bool // for passed-through Kubernetes errors
 		wantMsg       []string         // substrings of the error
@@ -142,9 +152,22 @@ func TestScale(t *testing.T) {
 						errors.New(`User "system:serviceaccount:ops:replicasd" cannot update resource "deployments/scale" in API group "apps" in the namespace "team-a"`))
 				})
 			},
-			wantAPIErr:  apierrors.IsForbidden,
+			wantAPIErr:  isScalePermissionError("team-a"),
 			wantMsg:     []string{`update deployments.apps/scale "web" in namespace "team-a": `, `cannot update resource "deployments/scale"`},
 			wantUpdates: 1, wantStored: 3, wantPrevious: "initial",
+		},
+		{
+			name: "forbidden get names the operation", replicas: 5,
+			reactor: func(*fixture) k8stesting.ReactionFunc {
+				return func(a k8stesting.Action) (bool, runtime.Object, error) {
+					return a.GetSubresource() == "scale", nil, apierrors.NewForbidden(schema.GroupResource{Group: "apps", Resource: "deployments/scale"}, name,
+						errors.New(`User "system:serviceaccount:ops:replicasd" cannot get resource "deployments/scale" in API group "apps" in the namespace "team-a"`))
+				}
+			},
+			reactorVerb: "get",
+			wantAPIErr:  isScalePermissionError("team-a"),
+			wantMsg:     []string{`get deployments.apps/scale "web" in namespace "team-a": `, `cannot get resource "deployments/scale"`},
+			wantUpdates: 0, wantStored: 3,
 		},
 		{
 			name: "server error passes through", replicas: 5,
@@ -158,7 +181,7 @@ func TestScale(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, deployment(ns, name, 3, nil))
 			if tt.reactor != nil {
-				f.client.PrependReactor("update", "deployments", tt.reactor(f))
+				f.client.PrependReactor(cmp.Or(tt.reactorVerb, "update"), "deployments", tt.reactor(f))
 			}
 			c := startCache(t, f, CacheConfig{})
 			s := NewScaler(f.client, c, ScalerConfig{}, testLogger(t))
