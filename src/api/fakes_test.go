@@ -105,6 +105,8 @@ type fakeScaler struct {
 	err   error
 	rv    string
 	noop  bool
+	// lagging answers as a Scale whose write the cache did not show in time.
+	lagging bool
 }
 
 func (s *fakeScaler) Scale(_ context.Context, namespace, name string, replicas int32, ifMatch deployments.IfMatch) (deployments.ScaleResult, error) {
@@ -117,6 +119,7 @@ func (s *fakeScaler) Scale(_ context.Context, namespace, name string, replicas i
 	return deployments.ScaleResult{
 		Namespace: namespace, Name: name, Replicas: replicas,
 		ResourceVersion: s.rv, Changed: !s.noop,
+		ReadYourWritesTimedOut: s.lagging, ReadYourWritesWait: 5 * time.Second,
 	}, nil
 }
 

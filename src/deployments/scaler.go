@@ -60,6 +60,10 @@ type ScaleResult struct {
 	Deployment *Deployment
 	// ReadYourWritesWait is how long the cache took to show the result.
 	ReadYourWritesWait time.Duration
+	// ReadYourWritesTimedOut is true when the cache did not show the
+	// result within ReadYourWritesTimeout: the write happened, but a read
+	// from this server may show the old count for a while.
+	ReadYourWritesTimedOut bool
 	// Conflicts counts the optimistic-lock conflicts met (each retried
 	// unless If-Match was given).
 	Conflicts int
@@ -184,8 +188,9 @@ func permissionError(op, namespace string, err error) error {
 
 // readYourWrites waits for the cache to reach res.ResourceVersion. It does so
 // after a no-op too: the count came from the API and the cache may not have
-// caught up with it yet. A timeout is logged, not returned: the write
-// happened, and failing the request would invite a needless retry.
+// caught up with it yet. A timeout is logged and flagged in res, not
+// returned: the write happened, and failing the request would invite a
+// needless retry.
 func (s *Scaler) readYourWrites(ctx context.Context, res *ScaleResult) {
 	start := time.Now()
 	wctx, cancel := context.WithTimeout(ctx, s.rywTimeout)
@@ -193,6 +198,7 @@ func (s *Scaler) readYourWrites(ctx context.Context, res *ScaleResult) {
 	d, err := s.cache.WaitForDeployment(wctx, res.Namespace, res.Name, res.ResourceVersion)
 	res.ReadYourWritesWait = time.Since(start)
 	if err != nil {
+		res.ReadYourWritesTimedOut = true
 		s.logger.Warn("deployment scaled, but the cache did not show it in time; reads may briefly show the old count",
 			"namespace", res.Namespace, "name", res.Name, "replicas", res.Replicas,
 			"resourceVersion", res.ResourceVersion, "waited", res.ReadYourWritesWait.String(), "error", err.Error())

@@ -239,6 +239,9 @@ func TestScale(t *testing.T) {
 				t.Errorf("ScaleResult = %+v; want changed=%v replicas=%d conflicts=%d resourceVersion=%s",
 					res, tt.wantChanged, tt.replicas, tt.wantConflicts, stored.ResourceVersion)
 			}
+			if res.ReadYourWritesTimedOut {
+				t.Error("ScaleResult.ReadYourWritesTimedOut is set, but the cache showed the write")
+			}
 			if res.Deployment == nil || res.Deployment.Replicas != tt.replicas {
 				t.Errorf("ScaleResult.Deployment = %v, want the cached object with %d replicas", res.Deployment, tt.replicas)
 			}
@@ -321,8 +324,8 @@ func TestScaleReadYourWritesTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Scale: %v", err)
 	}
-	if !res.Changed || res.Deployment != nil || res.ReadYourWritesWait < shortWait {
-		t.Errorf("ScaleResult = %+v; want changed, no deployment, waited at least %s", res, shortWait)
+	if !res.Changed || res.Deployment != nil || res.ReadYourWritesWait < shortWait || !res.ReadYourWritesTimedOut {
+		t.Errorf("ScaleResult = %+v; want changed, no deployment, waited at least %s, timed out", res, shortWait)
 	}
 	if got := specReplicas(f.stored("team-a", "web")); got != 5 {
 		t.Errorf("stored replicas = %d, want 5", got)

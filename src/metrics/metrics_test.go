@@ -324,9 +324,10 @@ func TestCountScales(t *testing.T) {
 		wantTimeout bool
 	}{
 		{name: "updated", scaler: fakeScaler{res: deployments.ScaleResult{Changed: true, Deployment: cached}}, want: "updated", wantWait: true},
+		{name: "updated, no cached object", scaler: fakeScaler{res: deployments.ScaleResult{Changed: true}}, want: "updated", wantWait: true},
 		{name: "noop", scaler: fakeScaler{res: deployments.ScaleResult{Deployment: cached}}, want: "noop", wantWait: true},
 		{name: "conflict retried", scaler: fakeScaler{res: deployments.ScaleResult{Changed: true, Conflicts: 2, Deployment: cached}}, want: "conflict_retried", wantWait: true},
-		{name: "cache too slow", scaler: fakeScaler{res: deployments.ScaleResult{Changed: true}}, want: "updated", wantWait: true, wantTimeout: true},
+		{name: "cache too slow", scaler: fakeScaler{res: deployments.ScaleResult{Changed: true, ReadYourWritesTimedOut: true}}, want: "updated", wantWait: true, wantTimeout: true},
 		{name: "precondition failed", scaler: fakeScaler{err: deployments.PreconditionFailed("a", "b", "1", "2")}, want: "precondition_failed"},
 		{name: "changed since If-Match", scaler: fakeScaler{err: deployments.ChangedSinceIfMatch("a", "b", "1")}, want: "precondition_failed"},
 		{name: "forbidden by RBAC", scaler: fakeScaler{err: fmt.Errorf("update: %w", forbidden)}, want: "forbidden"},

@@ -50,7 +50,7 @@ func (s *countingScaler) Scale(ctx context.Context, namespace, name string, repl
 	s.m.scaleOperations.WithLabelValues(scaleResult(res, err)).Inc()
 	if err == nil {
 		s.m.rywWait.Observe(res.ReadYourWritesWait.Seconds())
-		if res.Deployment == nil {
+		if res.ReadYourWritesTimedOut {
 			s.m.rywTimeouts.Inc()
 		}
 	}
