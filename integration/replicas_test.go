@@ -222,6 +222,25 @@ var _ = Describe("a server without enough Kubernetes RBAC", func() {
 		msg := resp.ErrorMessage()
 		Expect(msg).To(ContainSubstring("not permitted by Kubernetes RBAC"))
 		Expect(msg).To(ContainSubstring("deployments/scale"))
+		Expect(msg).To(ContainSubstring(`scaling needs verbs get and update on resource "deployments/scale" in API group "apps" in namespace "` + ns + `"`))
+		Expect(specReplicas(ns, "web")).To(BeEquivalentTo(2))
+	})
+
+	It("names every permission a scale needs when it may only get the scale subresource", func() {
+		ns := newNamespace()
+		createDeployment(ns, "web", 2, nil)
+		halfway := addUser("getscale-"+rand.String(4), []rbacv1.PolicyRule{
+			{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: []string{"get", "list", "watch"}},
+			{APIGroups: []string{"apps"}, Resources: []string{"deployments/scale"}, Verbs: []string{"get"}},
+		})
+		r := startReplicasd(halfway.Config(), nil)
+		r.waitReady()
+
+		resp := r.put("/namespaces/"+ns+"/deployments/web/replicas", 5, "")
+		Expect(resp.Status).To(Equal(http.StatusInternalServerError))
+		msg := resp.ErrorMessage()
+		Expect(msg).To(ContainSubstring(`cannot update resource "deployments/scale"`))
+		Expect(msg).To(ContainSubstring(`scaling needs verbs get and update on resource "deployments/scale"`))
 		Expect(specReplicas(ns, "web")).To(BeEquivalentTo(2))
 	})
 

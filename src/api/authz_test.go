@@ -116,7 +116,7 @@ func TestAuthorization(t *testing.T) {
 		{name: "health for everyone", id: stranger, method: "GET", target: "/api/v1/health",
 			wantStatus: 200, wantBody: `{"status":"healthy","kubernetes":"connected"}`},
 		{name: "405 passes through", id: stranger, method: "DELETE", target: "/api/v1/deployments/web/replicas",
-			wantStatus: 405, wantError: "method DELETE is not allowed on this path; allowed: GET, PUT"},
+			wantStatus: 405, wantError: "method DELETE is not allowed on this path; allowed: GET, HEAD, PUT"},
 		{name: "no identity", id: nil, method: "GET", target: "/api/v1/deployments/web/replicas",
 			wantStatus: 403, wantError: "the request carries no verified client identity, so the authorization policy cannot allow it"},
 	}

@@ -21,7 +21,7 @@ var routeVerbs = map[string]string{
 	RouteHealth:                    requestinfo.VerbHealth,
 }
 
-// describe is the router's first middleware: it fills the request's
+// describe runs before any router middleware that can refuse: it fills the request's
 // requestinfo.Info with the route's path template, and the verb and target
 // read off the route, before any other middleware can refuse the request,
 // so that a 403 or a 429 is still counted and audited with what was asked

@@ -17,7 +17,7 @@ import (
 // writing comes back on success and on a precondition failure.
 type previousScaler struct{ err error }
 
-func (s previousScaler) Scale(_ context.Context, namespace, name string, replicas int32, _ string) (deployments.ScaleResult, error) {
+func (s previousScaler) Scale(_ context.Context, namespace, name string, replicas int32, _ deployments.IfMatch) (deployments.ScaleResult, error) {
 	res := deployments.ScaleResult{
 		Namespace: namespace, Name: name, Replicas: replicas,
 		PreviousReplicas: 3, PreviousResourceVersion: "100",

@@ -23,6 +23,11 @@ import (
 // scripts.
 const retryAfterSeconds = 5
 
+// conflictRetryAfterSeconds is the Retry-After of a write that met
+// conflicts until its retries ran out: the other writers' burst is likely
+// over within a second.
+const conflictRetryAfterSeconds = 1
+
 // statusClientClosedRequest is nginx's code for a client that went away
 // before the answer; nobody reads the body, but access logs and metrics see
 // the status.
@@ -113,11 +118,20 @@ func classify(r *http.Request, err error) (status int, msg string, retryAfter in
 			// Our clients are authorised by our own policy; a Forbidden from
 			// Kubernetes means replicasd's ServiceAccount lacks a permission,
 			// which is the operator's problem, not the client's.
-			return http.StatusInternalServerError, "replicasd is not permitted by Kubernetes RBAC: " + kmsg, 0
+			msg := "replicasd is not permitted by Kubernetes RBAC: " + kmsg
+			if perm, ok := errors.AsType[*deployments.PermissionError](err); ok {
+				msg += "; " + perm.Needs()
+			}
+			return http.StatusInternalServerError, msg, 0
 		case apierrors.IsUnauthorized(err):
 			return http.StatusInternalServerError, "the Kubernetes API rejected replicasd's credentials: " + kmsg, 0
 		case apierrors.IsConflict(err):
-			return http.StatusConflict, kmsg, 0
+			// Conflicts are retried, and met at all only without If-Match
+			// (with it they are 412s), so this is another writer changing the
+			// Deployment faster than the retries: a transient state, worth
+			// retrying soon, not a conflict the client must resolve (409).
+			return http.StatusServiceUnavailable,
+				"the Deployment kept changing while replicasd scaled it, so nothing was written; retry: " + kmsg, conflictRetryAfterSeconds
 		case apierrors.IsInvalid(err):
 			// Our own validation passed, so this is Kubernetes (validation or
 			// an admission policy) refusing the value.

@@ -94,7 +94,7 @@ func (s *fakeStore) WaitForNamespaceResourceVersion(ctx context.Context, namespa
 type scaleCall struct {
 	Namespace, Name string
 	Replicas        int32
-	IfMatch         string
+	IfMatch         deployments.IfMatch
 }
 
 // fakeScaler records calls and answers with result (Replicas and names
@@ -105,9 +105,11 @@ type fakeScaler struct {
 	err   error
 	rv    string
 	noop  bool
+	// lagging answers as a Scale whose write the cache did not show in time.
+	lagging bool
 }
 
-func (s *fakeScaler) Scale(_ context.Context, namespace, name string, replicas int32, ifMatch string) (deployments.ScaleResult, error) {
+func (s *fakeScaler) Scale(_ context.Context, namespace, name string, replicas int32, ifMatch deployments.IfMatch) (deployments.ScaleResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls = append(s.calls, scaleCall{namespace, name, replicas, ifMatch})
@@ -117,6 +119,7 @@ func (s *fakeScaler) Scale(_ context.Context, namespace, name string, replicas i
 	return deployments.ScaleResult{
 		Namespace: namespace, Name: name, Replicas: replicas,
 		ResourceVersion: s.rv, Changed: !s.noop,
+		ReadYourWritesTimedOut: s.lagging, ReadYourWritesWait: 5 * time.Second,
 	}, nil
 }
 

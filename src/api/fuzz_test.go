@@ -111,7 +111,7 @@ func FuzzLabelSelector(f *testing.F) {
 // a long fuzzing run does not grow memory.
 type nopScaler struct{}
 
-func (nopScaler) Scale(_ context.Context, namespace, name string, replicas int32, _ string) (deployments.ScaleResult, error) {
+func (nopScaler) Scale(_ context.Context, namespace, name string, replicas int32, _ deployments.IfMatch) (deployments.ScaleResult, error) {
 	return deployments.ScaleResult{Namespace: namespace, Name: name, Replicas: replicas, ResourceVersion: "555", Changed: true}, nil
 }
 
@@ -161,6 +161,12 @@ func FuzzHandler(f *testing.F) {
 		}
 		if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
 			t.Fatalf("%s %q: Content-Type %q", r.Method, target, ct)
+		}
+		if r.Method == http.MethodHead {
+			if rec.Body.Len() != 0 || rec.Header().Get("Content-Length") == "" {
+				t.Fatalf("HEAD %q: body %q, Content-Length %q; want none, and one", target, rec.Body, rec.Header().Get("Content-Length"))
+			}
+			return
 		}
 		if !json.Valid(rec.Body.Bytes()) {
 			t.Fatalf("%s %q: body is not JSON: %q", r.Method, target, rec.Body)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/replicasd/replicasd/src/deployments"
 	"github.com/replicasd/replicasd/src/requestinfo"
@@ -134,12 +135,19 @@ func (s *server) putReplicas(w http.ResponseWriter, r *http.Request) {
 	s.log.Debug("scaled deployment", "namespace", namespace, "name", name, "replicas", res.Replicas,
 		"changed", res.Changed, "conflicts", res.Conflicts, "readYourWritesWait", res.ReadYourWritesWait.String())
 	setETag(w, res.ResourceVersion)
+	var warnings []string
+	if res.ReadYourWritesTimedOut {
+		warnings = append(warnings, fmt.Sprintf("the replica count is set, but this server's cache did not show it within %s;"+
+			" a read from this server may briefly return the old count", res.ReadYourWritesWait.Round(100*time.Millisecond)))
+	}
+	addWarnings(w, warnings)
 	writeJSON(w, http.StatusOK, putResponse{
 		Message:      putMessage,
 		Namespace:    namespace,
 		Name:         name,
 		ReplicaCount: res.Replicas,
 		Changed:      res.Changed,
+		Warnings:     warnings,
 	})
 }
 

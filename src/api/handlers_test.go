@@ -37,7 +37,6 @@ func TestGetReplicas(t *testing.T) {
 		{name: "namespaced path with agreeing query", target: "/api/v1/namespaces/shop/deployments/web/replicas?namespace=shop", wantBody: itemShopWeb, wantETag: `"200"`},
 		{name: "zero replicas", target: "/api/v1/deployments/api/replicas", wantBody: itemDefaultAPI, wantETag: `"101"`},
 		{name: "unset replicas mean 1, zero timestamp omitted", target: "/api/v1/deployments/unset/replicas", wantBody: itemDefaultUnset, wantETag: `"12"`},
-		{name: "unknown query parameters ignored", target: "/api/v1/deployments/web/replicas?pretty=true", wantBody: itemDefaultWeb, wantETag: `"100"`},
 		{name: "percent-encoded name", target: "/api/v1/deployments/w%65b/replicas", wantBody: itemDefaultWeb, wantETag: `"100"`},
 	}
 	for _, tt := range tests {
@@ -118,32 +117,48 @@ func TestPutReplicas(t *testing.T) {
 	}{
 		{name: "default namespace", target: "/api/v1/deployments/web/replicas", body: `{"replicaCount": 7}`,
 			want:     `{"message":"Replica count updated successfully.","namespace":"default","name":"web","replicaCount":7,"changed":true}`,
-			wantCall: scaleCall{"default", "web", 7, ""}},
+			wantCall: scaleCall{"default", "web", 7, deployments.IfMatch{}}},
 		{name: "query namespace", target: "/api/v1/deployments/web/replicas?namespace=shop", body: `{"replicaCount":0}`,
 			want:     `{"message":"Replica count updated successfully.","namespace":"shop","name":"web","replicaCount":0,"changed":true}`,
-			wantCall: scaleCall{"shop", "web", 0, ""}},
+			wantCall: scaleCall{"shop", "web", 0, deployments.IfMatch{}}},
 		{name: "namespaced path", target: "/api/v1/namespaces/shop/deployments/web/replicas", body: `{"replicaCount":100}`,
 			want:     `{"message":"Replica count updated successfully.","namespace":"shop","name":"web","replicaCount":100,"changed":true}`,
-			wantCall: scaleCall{"shop", "web", 100, ""}},
+			wantCall: scaleCall{"shop", "web", 100, deployments.IfMatch{}}},
 		{name: "no-op", target: "/api/v1/deployments/web/replicas", body: `{"replicaCount":3}`, noop: true,
 			want:     `{"message":"Replica count updated successfully.","namespace":"default","name":"web","replicaCount":3,"changed":false}`,
-			wantCall: scaleCall{"default", "web", 3, ""}},
+			wantCall: scaleCall{"default", "web", 3, deployments.IfMatch{}}},
 		{name: "If-Match quoted", target: "/api/v1/deployments/web/replicas", body: `{"replicaCount":2}`, headers: []string{"If-Match", `"100"`},
 			want:     `{"message":"Replica count updated successfully.","namespace":"default","name":"web","replicaCount":2,"changed":true}`,
-			wantCall: scaleCall{"default", "web", 2, "100"}},
+			wantCall: scaleCall{"default", "web", 2, strong("100")}},
 		{name: "If-Match bare", target: "/api/v1/deployments/web/replicas", body: `{"replicaCount":2}`, headers: []string{"If-Match", ` 100 `},
 			want:     `{"message":"Replica count updated successfully.","namespace":"default","name":"web","replicaCount":2,"changed":true}`,
-			wantCall: scaleCall{"default", "web", 2, "100"}},
-		{name: "If-Match star is unconditional", target: "/api/v1/deployments/web/replicas", body: `{"replicaCount":2}`, headers: []string{"If-Match", `*`},
+			wantCall: scaleCall{"default", "web", 2, strong("100")}},
+		{name: "If-Match star means exists", target: "/api/v1/deployments/web/replicas", body: `{"replicaCount":2}`, headers: []string{"If-Match", `*`},
 			want:     `{"message":"Replica count updated successfully.","namespace":"default","name":"web","replicaCount":2,"changed":true}`,
-			wantCall: scaleCall{"default", "web", 2, ""}},
+			wantCall: scaleCall{"default", "web", 2, deployments.IfMatch{Any: true}}},
+		{name: "If-Match list", target: "/api/v1/deployments/web/replicas", body: `{"replicaCount":2}`, headers: []string{"If-Match", `"99", "100"`},
+			want:     `{"message":"Replica count updated successfully.","namespace":"default","name":"web","replicaCount":2,"changed":true}`,
+			wantCall: scaleCall{"default", "web", 2, strong("99", "100")}},
+		{name: "If-Match list over several header lines, empty elements", target: "/api/v1/deployments/web/replicas", body: `{"replicaCount":2}`,
+			headers:  []string{"If-Match", `,"99" ,`, "If-Match", "\t\"100\",,"},
+			want:     `{"message":"Replica count updated successfully.","namespace":"default","name":"web","replicaCount":2,"changed":true}`,
+			wantCall: scaleCall{"default", "web", 2, strong("99", "100")}},
+		{name: "If-Match weak is passed on, to fail", target: "/api/v1/deployments/web/replicas", body: `{"replicaCount":2}`, headers: []string{"If-Match", `W/"100"`},
+			want:     `{"message":"Replica count updated successfully.","namespace":"default","name":"web","replicaCount":2,"changed":true}`,
+			wantCall: scaleCall{"default", "web", 2, deployments.IfMatch{Weak: []string{`W/"100"`}}}},
+		{name: "If-Match weak and strong", target: "/api/v1/deployments/web/replicas", body: `{"replicaCount":2}`, headers: []string{"If-Match", `W/"100", "101"`},
+			want:     `{"message":"Replica count updated successfully.","namespace":"default","name":"web","replicaCount":2,"changed":true}`,
+			wantCall: scaleCall{"default", "web", 2, deployments.IfMatch{ResourceVersions: []string{"101"}, Weak: []string{`W/"100"`}}}},
+		{name: "If-Match empty tag and a comma inside a tag", target: "/api/v1/deployments/web/replicas", body: `{"replicaCount":2}`, headers: []string{"If-Match", `"", "a,b"`},
+			want:     `{"message":"Replica count updated successfully.","namespace":"default","name":"web","replicaCount":2,"changed":true}`,
+			wantCall: scaleCall{"default", "web", 2, strong("", "a,b")}},
 		{name: "charset and whitespace", target: "/api/v1/deployments/web/replicas", body: " \n{ \"replicaCount\" : 4 }\n\t",
 			headers:  []string{"Content-Type", "Application/JSON; charset=UTF-8"},
 			want:     `{"message":"Replica count updated successfully.","namespace":"default","name":"web","replicaCount":4,"changed":true}`,
-			wantCall: scaleCall{"default", "web", 4, ""}},
+			wantCall: scaleCall{"default", "web", 4, deployments.IfMatch{}}},
 		{name: "negative zero", target: "/api/v1/deployments/web/replicas", body: `{"replicaCount":-0}`,
 			want:     `{"message":"Replica count updated successfully.","namespace":"default","name":"web","replicaCount":0,"changed":true}`,
-			wantCall: scaleCall{"default", "web", 0, ""}},
+			wantCall: scaleCall{"default", "web", 0, deployments.IfMatch{}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -164,6 +179,9 @@ func TestPutReplicas(t *testing.T) {
 		})
 	}
 }
+
+// strong is the If-Match condition of a list of strong entity tags.
+func strong(rvs ...string) deployments.IfMatch { return deployments.IfMatch{ResourceVersions: rvs} }
 
 func TestBadRequests(t *testing.T) {
 	long := strings.Repeat("a", 64)
@@ -223,13 +241,15 @@ func TestBadRequests(t *testing.T) {
 		{name: "above int32", body: `{"replicaCount":4294967296}`, want: []string{"above the maximum of 100"}},
 		{name: "above int64", body: `{"replicaCount":99999999999999999999}`, want: []string{"above the maximum of 100"}},
 		// If-Match.
-		{name: "If-Match weak", body: `{"replicaCount":1}`, headers: []string{"If-Match", `W/"100"`}, want: []string{"strong entity tag", `W/"100"`}},
-		{name: "If-Match list", body: `{"replicaCount":1}`, headers: []string{"If-Match", `"1", "2"`}, want: []string{"one entity tag"}},
-		{name: "If-Match empty quotes", body: `{"replicaCount":1}`, headers: []string{"If-Match", `""`}, want: []string{"one entity tag"}},
-		{name: "If-Match unterminated", body: `{"replicaCount":1}`, headers: []string{"If-Match", `"100`}, want: []string{"one entity tag"}},
-		{name: "If-Match bare list", body: `{"replicaCount":1}`, headers: []string{"If-Match", `1,2`}, want: []string{"one entity tag"}},
+		{name: "If-Match unterminated", body: `{"replicaCount":1}`, headers: []string{"If-Match", `"100`}, want: []string{"malformed If-Match", `"100`}},
+		{name: "If-Match bare list", body: `{"replicaCount":1}`, headers: []string{"If-Match", `1,2`}, want: []string{"malformed If-Match"}},
+		{name: "If-Match weak without quotes", body: `{"replicaCount":1}`, headers: []string{"If-Match", `W/100`}, want: []string{"malformed If-Match"}},
+		{name: "If-Match missing comma", body: `{"replicaCount":1}`, headers: []string{"If-Match", `"1" "2"`}, want: []string{"malformed If-Match"}},
+		{name: "If-Match text after a tag", body: `{"replicaCount":1}`, headers: []string{"If-Match", `"1"x`}, want: []string{"malformed If-Match"}},
+		{name: "If-Match star in a list", body: `{"replicaCount":1}`, headers: []string{"If-Match", `*, "1"`}, want: []string{"malformed If-Match"}},
+		{name: "If-Match control character", body: `{"replicaCount":1}`, headers: []string{"If-Match", "\"1\x7f\""}, want: []string{"malformed If-Match"}},
 		{name: "If-Match blank", body: `{"replicaCount":1}`, headers: []string{"If-Match", ` `}, want: []string{"If-Match is empty"}},
-		{name: "If-Match twice", body: `{"replicaCount":1}`, headers: []string{"If-Match", `"1"`, "If-Match", `"2"`}, want: []string{"one If-Match header"}},
+		{name: "If-Match only commas", body: `{"replicaCount":1}`, headers: []string{"If-Match", ` , ,`}, want: []string{"If-Match is empty"}},
 		// minResourceVersion.
 		{name: "repeated minResourceVersion", method: http.MethodGet, target: "/api/v1/deployments?minResourceVersion=1&minResourceVersion=2", want: []string{"minResourceVersion is given 2 times"}},
 	}

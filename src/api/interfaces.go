@@ -30,7 +30,7 @@ type Store interface {
 type Scaler interface {
 	// Scale sets spec.replicas. A non-empty ifMatch is the resourceVersion
 	// the Deployment must still have (else deployments.ErrPreconditionFailed).
-	Scale(ctx context.Context, namespace, name string, replicas int32, ifMatch string) (deployments.ScaleResult, error)
+	Scale(ctx context.Context, namespace, name string, replicas int32, ifMatch deployments.IfMatch) (deployments.ScaleResult, error)
 }
 
 // Authorizer decides what each verified client identity may do;

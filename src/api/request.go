@@ -14,6 +14,8 @@ import (
 	"github.com/gorilla/mux"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/replicasd/replicasd/src/deployments"
 )
 
 // maxBodyBytes is the contract's limit for a PUT body (4 KiB).
@@ -175,40 +177,79 @@ func checkContentType(r *http.Request) error {
 	return nil
 }
 
-// parseIfMatch returns the resourceVersion an If-Match header requires, ""
-// when there is none or it is "*" (the deployment only has to exist, which
-// every write requires anyway).
-//
-// Accepted: one strong entity tag, "RV", or the bare RV (curl users forget
-// the quotes). Refused with 400: weak tags (W/"RV"): our ETags are strong and
-// If-Match compares strongly, so a weak tag could never match, and a 412
-// would send the client refetching in a loop; lists of tags; empty values.
-func parseIfMatch(h http.Header) (string, error) {
+// parseIfMatch reads the If-Match header (RFC 9110 13.1.1): absent is no
+// condition; "*" means the Deployment must exist; otherwise a list of entity
+// tags, over one or several header lines, that the scaler compares
+// strongly. Weak tags (W/"RV") are kept apart: they never match, so a write
+// carrying only weak tags is a 412 (after the 404 of a missing Deployment).
+// One bare resourceVersion without quotes is taken as a strong tag: curl
+// users forget the quotes. Anything else that is not the RFC's grammar is a
+// 400, as is a header with no tag.
+func parseIfMatch(h http.Header) (deployments.IfMatch, error) {
 	vs := h.Values("If-Match")
 	if len(vs) == 0 {
-		return "", nil
+		return deployments.IfMatch{}, nil
 	}
-	if len(vs) > 1 {
-		return "", badRequest("give one If-Match header, not %d", len(vs))
-	}
-	v := strings.TrimSpace(vs[0])
+	// Several field lines are one comma-separated list (RFC 9110 5.3).
+	v := strings.TrimSpace(strings.Join(vs, ","))
 	switch {
 	case v == "*":
-		return "", nil
-	case v == "":
-		return "", badRequest(`If-Match is empty; give "<resourceVersion>"`)
-	case strings.HasPrefix(v, "W/"):
-		return "", badRequest(`If-Match must be a strong entity tag "<resourceVersion>", not the weak %s`, v)
-	case v[0] == '"':
-		inner := v[1:]
-		if len(inner) < 2 || inner[len(inner)-1] != '"' || strings.ContainsAny(inner[:len(inner)-1], `", `) {
-			return "", badRequest(`If-Match must be one entity tag "<resourceVersion>", not %s`, v)
-		}
-		return inner[:len(inner)-1], nil
-	case strings.ContainsAny(v, `", `):
-		return "", badRequest(`If-Match must be one entity tag "<resourceVersion>", not %s`, v)
+		return deployments.IfMatch{Any: true}, nil
+	case v != "" && !strings.ContainsAny(v, "\" ,\t") && !strings.HasPrefix(v, "W/"):
+		return deployments.IfMatch{ResourceVersions: []string{v}}, nil
 	}
-	return v, nil
+	var m deployments.IfMatch
+	for rest := v; ; {
+		// Empty list elements and the whitespace around them are allowed
+		// (RFC 9110 5.6.1).
+		rest = strings.TrimLeft(rest, " \t,")
+		if rest == "" {
+			break
+		}
+		tag, opaque, tail, ok := cutEntityTag(rest)
+		if !ok {
+			return deployments.IfMatch{}, badRequest(
+				`malformed If-Match %s: give "*" or entity tags like "<resourceVersion>", separated by commas`, strconv.Quote(v))
+		}
+		if strings.HasPrefix(tag, "W/") {
+			m.Weak = append(m.Weak, tag)
+		} else {
+			m.ResourceVersions = append(m.ResourceVersions, opaque)
+		}
+		rest = tail
+	}
+	if !m.Conditional() {
+		return deployments.IfMatch{}, badRequest(`If-Match is empty; give "<resourceVersion>"`)
+	}
+	return m, nil
+}
+
+// cutEntityTag cuts one entity-tag ([W/]"opaque", RFC 9110 8.8.3) off the
+// start of s, returning it whole, its opaque part without quotes, and what
+// follows it up to and including the next comma; ok is false when s does
+// not start with an entity tag followed by whitespace, a comma or the end.
+func cutEntityTag(s string) (tag, opaque, rest string, ok bool) {
+	body := strings.TrimPrefix(s, "W/")
+	if body == "" || body[0] != '"' {
+		return "", "", "", false
+	}
+	end := strings.IndexByte(body[1:], '"')
+	if end < 0 {
+		return "", "", "", false
+	}
+	opaque = body[1 : 1+end]
+	for i := 0; i < len(opaque); i++ {
+		// etagc = %x21 / %x23-7E / obs-text
+		if c := opaque[i]; c < 0x21 || c == 0x7f {
+			return "", "", "", false
+		}
+	}
+	tag = s[:len(s)-len(body)+end+2]
+	rest = strings.TrimLeft(body[end+2:], " \t")
+	if rest != "" && rest[0] != ',' {
+		return "", "", "", false
+	}
+	return tag, opaque, rest, true
 }
 
 // readBody reads a PUT body of at most maxBodyBytes; more is 413.

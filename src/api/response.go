@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	utilnet "k8s.io/apimachinery/pkg/util/net"
+
 	"github.com/replicasd/replicasd/src/deployments"
 )
 
@@ -71,6 +73,27 @@ func setETag(w http.ResponseWriter, resourceVersion string) {
 	w.Header()["Etag"] = []string{`"` + resourceVersion + `"`}
 }
 
+// warningCode and warningAgent are what kube-apiserver sends in a Warning
+// header (299: miscellaneous persistent warning; no agent), so kubectl's
+// and client-go's warning handlers read ours too.
+const (
+	warningCode  = 299
+	warningAgent = "-"
+)
+
+// addWarnings adds one Warning header per text, formatted as
+// kube-apiserver does: `299 - "<text>"`. The body repeats the texts in
+// "warnings" for clients that do not read headers.
+func addWarnings(w http.ResponseWriter, texts []string) {
+	for _, text := range texts {
+		// NewWarningHeader fails only on a text that is not valid UTF-8;
+		// ours are built from fixed strings and numbers.
+		if h, err := utilnet.NewWarningHeader(warningCode, warningAgent, text); err == nil {
+			w.Header().Add("Warning", h)
+		}
+	}
+}
+
 // appendDeploymentList appends the JSON array of ds, in the order given (the
 // Store sorts), "[]" when empty.
 func appendDeploymentList(b []byte, ds []*deployments.Deployment) []byte {
@@ -133,6 +156,8 @@ type putResponse struct {
 	Name         string `json:"name"`
 	ReplicaCount int32  `json:"replicaCount"`
 	Changed      bool   `json:"changed"`
+	// Warnings repeat the answer's Warning headers; absent when none.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // putMessage is the contract's fixed PUT message.

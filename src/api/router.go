@@ -82,13 +82,21 @@ func (s *server) router() *mux.Router {
 	r.SkipClean(true)
 	r.NotFoundHandler = http.HandlerFunc(s.notFound)
 	r.MethodNotAllowedHandler = http.HandlerFunc(s.notFound) // unreachable: every path has a catch-all
-	// First of the router's middleware, so that what callers add with Use
-	// (authorization, rate limits) finds the verb and target in the Info.
+	// HEAD answers as GET without the body, whatever answers it: a handler,
+	// a middleware's refusal, or the 404 of an unknown path (which the
+	// router's middleware does not see, hence the explicit wrap).
+	r.NotFoundHandler = headless(r.NotFoundHandler)
+	r.Use(headless)
+	// Then, so that what callers add with Use (authorization, rate limits)
+	// finds the verb and target in the Info.
 	r.Use(s.describe)
 	// Then the in-flight bound and the per-identity rate limits, before any
 	// handler work; authorization is in the handlers, which resolve the
 	// target namespace first.
 	r.Use(s.limit)
+	// Then the query parameters: one the route does not define is refused
+	// before the handler could ignore it.
+	r.Use(s.checkQuery)
 
 	var order []string
 	methods := map[string][]string{}
@@ -96,12 +104,12 @@ func (s *server) router() *mux.Router {
 		if _, seen := methods[rt.Path]; !seen {
 			order = append(order, rt.Path)
 		}
-		methods[rt.Path] = append(methods[rt.Path], rt.Method)
+		methods[rt.Path] = append(methods[rt.Path], routeMethods(rt.Method)...)
 	}
 	for _, path := range order {
 		for _, rt := range Routes() {
 			if rt.Path == path {
-				matchPath(r.NewRoute(), rt.Path).Methods(rt.Method).Name(rt.Name).HandlerFunc(handlers[rt.Name])
+				matchPath(r.NewRoute(), rt.Path).Methods(routeMethods(rt.Method)...).Name(rt.Name).HandlerFunc(handlers[rt.Name])
 			}
 		}
 		allow := strings.Join(methods[path], ", ")
@@ -109,6 +117,37 @@ func (s *server) router() *mux.Router {
 	}
 	return r
 }
+
+// routeMethods returns the methods a route of method answers: a GET route
+// answers HEAD too (RFC 9110 9.3.2), under the same name, so that limits,
+// authorization, audit and metrics treat a HEAD as the GET it mirrors.
+func routeMethods(method string) []string {
+	if method == http.MethodGet {
+		return []string{http.MethodGet, http.MethodHead}
+	}
+	return []string{method}
+}
+
+// headless serves a HEAD with next, dropping the body: the status and
+// headers, Content-Length and ETag included, stay what a GET gets. net/http
+// drops the body of a HEAD answer itself; doing it here as well keeps
+// handlers honest wherever they run (tests, middleware that copy bodies).
+func headless(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead {
+			w = headResponseWriter{w}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// headResponseWriter discards what is written as the body.
+type headResponseWriter struct{ http.ResponseWriter }
+
+func (w headResponseWriter) Write(p []byte) (int, error) { return len(p), nil }
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (w headResponseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // matchPath makes route match the path template: with pathMatcher, or
 // with mux's own Path for a template it cannot take.

@@ -46,12 +46,12 @@ func TestMethodNotAllowed(t *testing.T) {
 		allow  string
 		wrong  []string
 	}{
-		{target: "/api/v1/deployments", allow: "GET", wrong: []string{http.MethodPut, http.MethodPost, http.MethodDelete, http.MethodPatch, http.MethodOptions}},
-		{target: "/api/v1/namespaces/default/deployments", allow: "GET", wrong: []string{http.MethodPut, http.MethodPost, http.MethodDelete}},
-		{target: "/api/v1/deployments/web/replicas", allow: "GET, PUT", wrong: []string{http.MethodPost, http.MethodDelete, http.MethodPatch, http.MethodOptions}},
-		{target: "/api/v1/namespaces/default/deployments/web/replicas", allow: "GET, PUT", wrong: []string{http.MethodPost, http.MethodDelete, http.MethodPatch}},
-		{target: "/api/v1/health", allow: "GET", wrong: []string{http.MethodPut, http.MethodPost, http.MethodDelete}},
-		{target: "/api/v1/openapi.yaml", allow: "GET", wrong: []string{http.MethodPut, http.MethodPost, http.MethodDelete}},
+		{target: "/api/v1/deployments", allow: "GET, HEAD", wrong: []string{http.MethodPut, http.MethodPost, http.MethodDelete, http.MethodPatch, http.MethodOptions}},
+		{target: "/api/v1/namespaces/default/deployments", allow: "GET, HEAD", wrong: []string{http.MethodPut, http.MethodPost, http.MethodDelete}},
+		{target: "/api/v1/deployments/web/replicas", allow: "GET, HEAD, PUT", wrong: []string{http.MethodPost, http.MethodDelete, http.MethodPatch, http.MethodOptions}},
+		{target: "/api/v1/namespaces/default/deployments/web/replicas", allow: "GET, HEAD, PUT", wrong: []string{http.MethodPost, http.MethodDelete, http.MethodPatch}},
+		{target: "/api/v1/health", allow: "GET, HEAD", wrong: []string{http.MethodPut, http.MethodPost, http.MethodDelete}},
+		{target: "/api/v1/openapi.yaml", allow: "GET, HEAD", wrong: []string{http.MethodPut, http.MethodPost, http.MethodDelete}},
 	}
 	for _, p := range paths {
 		for _, method := range p.wrong {
@@ -83,6 +83,7 @@ func TestRouteNames(t *testing.T) {
 		{http.MethodGet, "/api/v1/namespaces/shop/deployments/web/replicas", RouteGetNamespacedReplicas, PathNamespacedReplicas},
 		{http.MethodPut, "/api/v1/namespaces/shop/deployments/web/replicas", RoutePutNamespacedReplicas, PathNamespacedReplicas},
 		{http.MethodGet, "/api/v1/health", RouteHealth, PathHealth},
+		{http.MethodHead, "/api/v1/deployments/web/replicas", RouteGetReplicas, PathReplicas},
 		{http.MethodGet, "/api/v1/openapi.yaml", RouteOpenAPI, PathOpenAPI},
 		{http.MethodDelete, "/api/v1/deployments/web/replicas", MethodNotAllowedRoutePrefix + PathReplicas, PathReplicas},
 	}

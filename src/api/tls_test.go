@@ -64,6 +64,23 @@ func TestOverTLS(t *testing.T) {
 			t.Errorf("Content-Length = %q, body has %d bytes", got, len(body))
 		}
 	})
+	t.Run("head", func(t *testing.T) {
+		get, getBody := do(t, http.MethodGet, "/api/v1/namespaces/shop/deployments/web/replicas", "", "")
+		head, headBody := do(t, http.MethodHead, "/api/v1/namespaces/shop/deployments/web/replicas", "", "")
+		if head.StatusCode != http.StatusOK || len(headBody) != 0 {
+			t.Errorf("HEAD: %d with %d body bytes, want 200 and none", head.StatusCode, len(headBody))
+		}
+		if got := head.Header.Get("Content-Length"); got != strconv.Itoa(len(getBody)) {
+			t.Errorf("HEAD Content-Length = %q, the GET's body has %d bytes", got, len(getBody))
+		}
+		if head.Header.Get("ETag") != get.Header.Get("ETag") {
+			t.Errorf("HEAD ETag %q, GET %q", head.Header.Get("ETag"), get.Header.Get("ETag"))
+		}
+		// The connection is still in step: the next request on it works.
+		if again, _ := do(t, http.MethodGet, "/api/v1/health", "", ""); again.StatusCode != http.StatusOK {
+			t.Errorf("GET after HEAD: %d", again.StatusCode)
+		}
+	})
 	t.Run("put", func(t *testing.T) {
 		resp, body := do(t, http.MethodPut, "/api/v1/deployments/web/replicas", `{"replicaCount":4}`, "application/json")
 		want := `{"message":"Replica count updated successfully.","namespace":"default","name":"web","replicaCount":4,"changed":true}`
@@ -80,7 +97,7 @@ func TestOverTLS(t *testing.T) {
 			status                                int
 			allow                                 string
 		}{
-			{name: "405", method: http.MethodDelete, path: "/api/v1/deployments/web/replicas", status: http.StatusMethodNotAllowed, allow: "GET, PUT"},
+			{name: "405", method: http.MethodDelete, path: "/api/v1/deployments/web/replicas", status: http.StatusMethodNotAllowed, allow: "GET, HEAD, PUT"},
 			{name: "404 encoded slash", method: http.MethodGet, path: "/api/v1/deployments/a%2Fb/replicas", status: http.StatusNotFound},
 			{name: "404 deployment", method: http.MethodGet, path: "/api/v1/deployments/nope/replicas", status: http.StatusNotFound},
 			{name: "413", method: http.MethodPut, path: "/api/v1/deployments/web/replicas", body: strings.Repeat(" ", 5000), contentType: "application/json", status: http.StatusRequestEntityTooLarge},

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	utilnet "k8s.io/apimachinery/pkg/util/net"
 )
 
 // maxResponseBytes bounds what the client reads of one answer; a list of
@@ -84,6 +86,9 @@ func (c *Client) Scale(ctx context.Context, namespace, name string, replicas int
 	if err != nil {
 		return ScaleResponse{}, "", err
 	}
+	if len(out.Warnings) == 0 {
+		out.Warnings = warnings(h)
+	}
 	return out, h.Get("ETag"), nil
 }
 
@@ -97,6 +102,17 @@ func (c *Client) Health(ctx context.Context) (Health, error) {
 		out = Health{Status: "unhealthy", Kubernetes: "disconnected", Error: apiErr.Message}
 	}
 	return out, err
+}
+
+// warnings returns the texts of the Warning headers, `299 - "<text>"` as
+// kube-apiserver and replicasd send them; malformed ones are skipped.
+func warnings(h http.Header) []string {
+	parsed, _ := utilnet.ParseWarningHeaders(h.Values("Warning"))
+	var texts []string
+	for _, w := range parsed {
+		texts = append(texts, w.Text)
+	}
+	return texts
 }
 
 // QuoteETag returns etag as a strong entity tag, adding the quotes a bare

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"reflect"
 	"testing"
 	"time"
 
@@ -178,7 +179,7 @@ func TestScale(t *testing.T) {
 			}
 			want := client.ScaleResponse{Message: "Replica count updated successfully.", Namespace: "team-a", Name: "api",
 				ReplicaCount: tt.replicas, Changed: tt.wantChanged}
-			if res != want {
+			if !reflect.DeepEqual(res, want) {
 				t.Errorf("Scale = %+v, want %+v", res, want)
 			}
 			now, _ := srv.Deployment("team-a", "api")

@@ -65,6 +65,12 @@ func TestOpenAPIOperations(t *testing.T) {
 		{name: "namespaced put", method: http.MethodPut, path: "/namespaces/{namespace}/deployments/{name}/replicas", operationID: "putNamespacedReplicas", statuses: write},
 		{name: "health", method: http.MethodGet, path: "/health", operationID: "getHealth", statuses: []string{"200", "503", "default"}},
 		{name: "openapi", method: http.MethodGet, path: "/openapi.yaml", operationID: "getOpenAPI", statuses: []string{"200", "default"}},
+		{name: "head list", method: http.MethodHead, path: "/deployments", operationID: "headDeployments", statuses: read},
+		{name: "head namespaced list", method: http.MethodHead, path: "/namespaces/{namespace}/deployments", operationID: "headNamespacedDeployments", statuses: read},
+		{name: "head get", method: http.MethodHead, path: "/deployments/{name}/replicas", operationID: "headReplicas", statuses: read},
+		{name: "head namespaced get", method: http.MethodHead, path: "/namespaces/{namespace}/deployments/{name}/replicas", operationID: "headNamespacedReplicas", statuses: read},
+		{name: "head health", method: http.MethodHead, path: "/health", operationID: "headHealth", statuses: []string{"200", "503", "default"}},
+		{name: "head openapi", method: http.MethodHead, path: "/openapi.yaml", operationID: "headOpenAPI", statuses: []string{"200", "default"}},
 	}
 	documented := 0
 	for _, item := range doc.Paths.Map() {
@@ -114,6 +120,10 @@ func TestOpenAPICoversTheRouter(t *testing.T) {
 		item := doc.Paths.Value(path)
 		if item == nil || item.GetOperation(rt.Method) == nil {
 			t.Errorf("route %s %s (%s) is not in the OpenAPI document", rt.Method, rt.Path, rt.Name)
+		}
+		// Every GET path answers HEAD too.
+		if item != nil && rt.Method == http.MethodGet && item.GetOperation(http.MethodHead) == nil {
+			t.Errorf("HEAD %s (%s) is not in the OpenAPI document", rt.Path, rt.Name)
 		}
 	}
 }

@@ -27,6 +27,10 @@ type ScaleResponse struct {
 	// Changed is false when the Deployment already had the count and
 	// nothing was written.
 	Changed bool `json:"changed"`
+	// Warnings are the server's warnings about a write that succeeded (for
+	// example: its cache did not show the write in time), from the body or
+	// else from the Warning headers; print them as kubectl does.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Health is the body of GET /api/v1/health, healthy or not.

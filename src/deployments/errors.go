@@ -53,6 +53,17 @@ func PreconditionFailed(namespace, name, want, have string) error {
 		"deployment %q in namespace %q has resourceVersion %q, not %q from If-Match", name, namespace, have, want)}
 }
 
+// IfMatchFailed returns the error for an If-Match condition that the
+// Deployment at resourceVersion have does not satisfy, explaining weak tags,
+// which look right but never match.
+func IfMatchFailed(namespace, name string, ifMatch IfMatch, have string) error {
+	msg := fmt.Sprintf("deployment %q in namespace %q has resourceVersion %q, not %s from If-Match", name, namespace, have, ifMatch)
+	if len(ifMatch.Weak) > 0 {
+		msg += `; weak entity tags never match, as If-Match uses strong comparison (RFC 9110): send the ETag as the server gave it, "<resourceVersion>"`
+	}
+	return &Error{Kind: ErrPreconditionFailed, Message: msg}
+}
+
 // NotSynced returns the error served while the cache is still syncing.
 func NotSynced() error {
 	return &Error{Kind: ErrNotSynced, Message: "the deployment cache has not synced with the Kubernetes API yet"}
@@ -79,4 +90,40 @@ func ResourceVersionTimeout(want string, have uint64, waited time.Duration) erro
 	return &Error{Kind: ErrResourceVersionTimeout, Message: fmt.Sprintf(
 		"the deployment cache did not reach resourceVersion %s within %s (it has reached %d)",
 		want, waited.Round(time.Millisecond), have)}
+}
+
+// OpScale is the scale operation, as PermissionError.Op.
+const OpScale = "scale"
+
+// opPermissions lists, per operation, every Kubernetes RBAC permission it
+// needs of replicasd's own ServiceAccount, as "verbs on resource in group".
+var opPermissions = map[string]string{
+	OpScale: `verbs get and update on resource "deployments/scale" in API group "apps"`,
+}
+
+// PermissionError is a Forbidden answer of the Kubernetes API to a call
+// made on behalf of operation Op in Namespace: replicasd itself lacks an
+// RBAC permission. Kubernetes names only the first permission refused, so
+// Needs names every one the operation needs, and an operator can grant
+// them at once. It unwraps to the API error (apierrors.IsForbidden holds).
+type PermissionError struct {
+	Op        string
+	Namespace string
+	Err       error
+}
+
+func (e *PermissionError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the Kubernetes API error.
+func (e *PermissionError) Unwrap() error { return e.Err }
+
+// Needs describes every permission the operation needs, e.g. `scaling needs
+// verbs get and update on resource "deployments/scale" in API group "apps"
+// in namespace "default"`.
+func (e *PermissionError) Needs() string {
+	what := e.Op
+	if e.Op == OpScale {
+		what = "scaling"
+	}
+	return fmt.Sprintf("%s needs %s in namespace %q", what, opPermissions[e.Op], e.Namespace)
 }

@@ -60,6 +60,10 @@ type ScaleResult struct {
 	Deployment *Deployment
 	// ReadYourWritesWait is how long the cache took to show the result.
 	ReadYourWritesWait time.Duration
+	// ReadYourWritesTimedOut is true when the cache did not show the
+	// result within ReadYourWritesTimeout: the write happened, but a read
+	// from this server may show the old count for a while.
+	ReadYourWritesTimedOut bool
 	// Conflicts counts the optimistic-lock conflicts met (each retried
 	// unless If-Match was given).
 	Conflicts int
@@ -90,23 +94,24 @@ func NewScaler(client kubernetes.Interface, cache ScaleCache, cfg ScalerConfig, 
 	return s
 }
 
-// Scale sets spec.replicas of namespace/name to replicas. A non-empty ifMatch
-// is the resourceVersion the Deployment must still have.
+// Scale sets spec.replicas of namespace/name to replicas, if the Deployment
+// satisfies ifMatch (the zero IfMatch: unconditionally).
 //
 // The current count is read from the API, not the cache, so a stale cache
-// never turns a needed write into a no-op. With ifMatch the update carries
-// that resourceVersion, so it only lands if nothing changed in between, and
-// a conflict is a precondition failure. Without it the update is
+// never turns a needed write into a no-op. With a conditional ifMatch the
+// update carries the resourceVersion that matched, so it only lands if
+// nothing changed in between, and a conflict is a precondition failure. Without it the update is
 // unconditional (last writer wins); a conflict the API server still
 // reports is retried. After a successful call Scale waits, at
 // most ReadYourWritesTimeout, until the cache shows the result, so a read
 // that follows never shows the old count.
 //
 // Errors: NamespaceNotWatched and NotFound (kind ErrNotFound), NotSynced,
-// PreconditionFailed and ChangedSinceIfMatch (kind ErrPreconditionFailed);
+// IfMatchFailed and ChangedSinceIfMatch (kind ErrPreconditionFailed); a
+// Forbidden as a *PermissionError naming every permission a scale needs;
 // any other Kubernetes API error is returned wrapped once, naming the verb,
 // resource and namespace, so apierrors.IsForbidden and the like still work.
-func (s *Scaler) Scale(ctx context.Context, namespace, name string, replicas int32, ifMatch string) (ScaleResult, error) {
+func (s *Scaler) Scale(ctx context.Context, namespace, name string, replicas int32, ifMatch IfMatch) (ScaleResult, error) {
 	res := ScaleResult{Namespace: namespace, Name: name, Replicas: replicas}
 	if !s.cache.Watches(namespace) {
 		return res, NamespaceNotWatched(namespace)
@@ -125,11 +130,11 @@ func (s *Scaler) Scale(ctx context.Context, namespace, name string, replicas int
 		case apierrors.IsNotFound(err):
 			return NotFound(namespace, name)
 		case err != nil:
-			return fmt.Errorf("get deployments.apps/scale %q in namespace %q: %w", name, namespace, err)
+			return permissionError(OpScale, namespace, fmt.Errorf("get deployments.apps/scale %q in namespace %q: %w", name, namespace, err))
 		}
 		res.PreviousReplicas, res.PreviousResourceVersion = scale.Spec.Replicas, scale.ResourceVersion
-		if ifMatch != "" && scale.ResourceVersion != ifMatch {
-			return PreconditionFailed(namespace, name, ifMatch, scale.ResourceVersion)
+		if !ifMatch.Matches(scale.ResourceVersion) {
+			return IfMatchFailed(namespace, name, ifMatch, scale.ResourceVersion)
 		}
 		res.ResourceVersion = scale.ResourceVersion
 		if scale.Spec.Replicas == replicas {
@@ -137,24 +142,25 @@ func (s *Scaler) Scale(ctx context.Context, namespace, name string, replicas int
 			return nil
 		}
 		scale.Spec.Replicas = replicas
-		if ifMatch == "" {
+		if !ifMatch.Conditional() {
 			// Last writer wins: without a precondition from the client the
 			// update is unconditional, so concurrent writers do not exhaust
-			// their retries on each other's resourceVersions.
+			// their retries on each other's resourceVersions. Otherwise the
+			// update carries the version that matched.
 			scale.ResourceVersion = ""
 		}
 		updated, err := client.UpdateScale(ctx, name, scale, metav1.UpdateOptions{})
 		switch {
 		case apierrors.IsConflict(err):
 			res.Conflicts++
-			if ifMatch != "" {
-				return ChangedSinceIfMatch(namespace, name, ifMatch)
+			if ifMatch.Conditional() {
+				return ChangedSinceIfMatch(namespace, name, res.PreviousResourceVersion)
 			}
 			return err // unwrapped: RetryOnConflict retries exactly this
 		case apierrors.IsNotFound(err):
 			return NotFound(namespace, name)
 		case err != nil:
-			return fmt.Errorf("update deployments.apps/scale %q in namespace %q: %w", name, namespace, err)
+			return permissionError(OpScale, namespace, fmt.Errorf("update deployments.apps/scale %q in namespace %q: %w", name, namespace, err))
 		}
 		res.ResourceVersion = updated.ResourceVersion
 		res.Changed = true
@@ -171,10 +177,20 @@ func (s *Scaler) Scale(ctx context.Context, namespace, name string, replicas int
 	return res, nil
 }
 
+// permissionError returns err as a PermissionError of op in namespace when
+// it is a Forbidden, else unchanged.
+func permissionError(op, namespace string, err error) error {
+	if apierrors.IsForbidden(err) {
+		return &PermissionError{Op: op, Namespace: namespace, Err: err}
+	}
+	return err
+}
+
 // readYourWrites waits for the cache to reach res.ResourceVersion. It does so
 // after a no-op too: the count came from the API and the cache may not have
-// caught up with it yet. A timeout is logged, not returned: the write
-// happened, and failing the request would invite a needless retry.
+// caught up with it yet. A timeout is logged and flagged in res, not
+// returned: the write happened, and failing the request would invite a
+// needless retry.
 func (s *Scaler) readYourWrites(ctx context.Context, res *ScaleResult) {
 	start := time.Now()
 	wctx, cancel := context.WithTimeout(ctx, s.rywTimeout)
@@ -182,6 +198,7 @@ func (s *Scaler) readYourWrites(ctx context.Context, res *ScaleResult) {
 	d, err := s.cache.WaitForDeployment(wctx, res.Namespace, res.Name, res.ResourceVersion)
 	res.ReadYourWritesWait = time.Since(start)
 	if err != nil {
+		res.ReadYourWritesTimedOut = true
 		s.logger.Warn("deployment scaled, but the cache did not show it in time; reads may briefly show the old count",
 			"namespace", res.Namespace, "name", res.Name, "replicas", res.Replicas,
 			"resourceVersion", res.ResourceVersion, "waited", res.ReadYourWritesWait.String(), "error", err.Error())

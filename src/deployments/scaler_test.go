@@ -28,6 +28,15 @@ func onScaleUpdate(react func(n int32) (bool, error)) k8stesting.ReactionFunc {
 	}
 }
 
+// isScalePermissionError matches a Forbidden passed through as a
+// PermissionError of a scale in namespace.
+func isScalePermissionError(namespace string) func(error) bool {
+	return func(err error) bool {
+		var pe *PermissionError
+		return apierrors.IsForbidden(err) && errors.As(err, &pe) && pe.Op == OpScale && pe.Namespace == namespace
+	}
+}
+
 func TestScale(t *testing.T) {
 	const ns, name = "team-a", "web"
 	// concurrentWrite simulates another writer winning the race on the
@@ -43,14 +52,27 @@ func TestScale(t *testing.T) {
 			return true, conflict(name)
 		})
 	}
-	current := func(f *fixture) string { return f.stored(ns, name).ResourceVersion }
+	current := func(f *fixture) IfMatch {
+		return IfMatch{ResourceVersions: []string{f.stored(ns, name).ResourceVersion}}
+	}
+	// listed puts the current resourceVersion second in a list of strong tags.
+	listed := func(f *fixture) IfMatch {
+		return IfMatch{ResourceVersions: []string{"17", f.stored(ns, name).ResourceVersion}}
+	}
+	// weak lists the current resourceVersion as a weak tag only: by strong
+	// comparison it does not match.
+	weak := func(f *fixture) IfMatch {
+		return IfMatch{Weak: []string{`W/"` + f.stored(ns, name).ResourceVersion + `"`}}
+	}
+	anyVersion := func(*fixture) IfMatch { return IfMatch{Any: true} }
 
 	tests := []struct {
 		name          string
 		deployment    string
 		replicas      int32
-		ifMatch       func(f *fixture) string
+		ifMatch       func(f *fixture) IfMatch
 		reactor       func(f *fixture) k8stesting.ReactionFunc
+		reactorVerb   string           // the verb reactor handles; "" is "update"
 		wantErr       error            // kind, for errors of this package
 		wantAPIErr    func(error) bool // for passed-through Kubernetes errors
 		wantMsg       []string         // substrings of the error
@@ -69,8 +91,34 @@ func TestScale(t *testing.T) {
 		{name: "if-match current", replicas: 5, ifMatch: current, wantChanged: true, wantUpdates: 1, wantStored: 5, wantPrevious: "initial"},
 		{name: "if-match current and same count", replicas: 3, ifMatch: current, wantUpdates: 0, wantStored: 3, wantPrevious: "initial"},
 		{
-			name: "if-match stale", replicas: 5, ifMatch: func(*fixture) string { return "17" },
+			name: "if-match stale", replicas: 5, ifMatch: func(*fixture) IfMatch { return IfMatch{ResourceVersions: []string{"17"}} },
 			wantErr: ErrPreconditionFailed, wantMsg: []string{`not "17" from If-Match`}, wantUpdates: 0, wantStored: 3, wantPrevious: "initial",
+		},
+		{
+			name: "if-match list with the current version second", replicas: 5, ifMatch: listed,
+			wantChanged: true, wantUpdates: 1, wantStored: 5, wantPrevious: "initial",
+		},
+		{
+			name: "if-match list of stale versions", replicas: 5,
+			ifMatch: func(*fixture) IfMatch { return IfMatch{ResourceVersions: []string{"17", "18"}} },
+			wantErr: ErrPreconditionFailed, wantMsg: []string{`not "17", "18" from If-Match`}, wantUpdates: 0, wantStored: 3, wantPrevious: "initial",
+		},
+		{
+			name: "if-match weak tag of the current version never matches", replicas: 5, ifMatch: weak,
+			wantErr: ErrPreconditionFailed, wantMsg: []string{`W/"`, "weak entity tags never match"}, wantUpdates: 0, wantStored: 3, wantPrevious: "initial",
+		},
+		{
+			name: "if-match star on an existing deployment writes", replicas: 5, ifMatch: anyVersion,
+			wantChanged: true, wantUpdates: 1, wantStored: 5, wantPrevious: "initial",
+		},
+		{
+			name: "if-match star on a missing deployment is not found", deployment: "missing", replicas: 5, ifMatch: anyVersion,
+			wantErr: ErrNotFound, wantMsg: []string{`deployment "missing" not found`}, wantUpdates: 0, wantStored: 3,
+		},
+		{
+			name: "conflict with if-match star is retried", replicas: 5, ifMatch: anyVersion,
+			reactor:     func(f *fixture) k8stesting.ReactionFunc { return concurrentWrite(f, 1) },
+			wantChanged: true, wantUpdates: 2, wantConflicts: 1, wantStored: 5, wantPrevious: "concurrent",
 		},
 		{
 			name: "conflict is retried", replicas: 5, reactor: func(f *fixture) k8stesting.ReactionFunc { return concurrentWrite(f, 1) },
@@ -78,6 +126,11 @@ func TestScale(t *testing.T) {
 		},
 		{
 			name: "conflict with if-match is a precondition failure", replicas: 5, ifMatch: current,
+			reactor: func(f *fixture) k8stesting.ReactionFunc { return concurrentWrite(f, 1) },
+			wantErr: ErrPreconditionFailed, wantMsg: []string{"was modified after resourceVersion"}, wantUpdates: 1, wantStored: 3, wantPrevious: "initial",
+		},
+		{
+			name: "conflict with an if-match list is a precondition failure", replicas: 5, ifMatch: listed,
 			reactor: func(f *fixture) k8stesting.ReactionFunc { return concurrentWrite(f, 1) },
 			wantErr: ErrPreconditionFailed, wantMsg: []string{"was modified after resourceVersion"}, wantUpdates: 1, wantStored: 3, wantPrevious: "initial",
 		},
@@ -99,9 +152,22 @@ func TestScale(t *testing.T) {
 						errors.New(`User "system:serviceaccount:ops:replicasd" cannot update resource "deployments/scale" in API group "apps" in the namespace "team-a"`))
 				})
 			},
-			wantAPIErr:  apierrors.IsForbidden,
+			wantAPIErr:  isScalePermissionError("team-a"),
 			wantMsg:     []string{`update deployments.apps/scale "web" in namespace "team-a": `, `cannot update resource "deployments/scale"`},
 			wantUpdates: 1, wantStored: 3, wantPrevious: "initial",
+		},
+		{
+			name: "forbidden get names the operation", replicas: 5,
+			reactor: func(*fixture) k8stesting.ReactionFunc {
+				return func(a k8stesting.Action) (bool, runtime.Object, error) {
+					return a.GetSubresource() == "scale", nil, apierrors.NewForbidden(schema.GroupResource{Group: "apps", Resource: "deployments/scale"}, name,
+						errors.New(`User "system:serviceaccount:ops:replicasd" cannot get resource "deployments/scale" in API group "apps" in the namespace "team-a"`))
+				}
+			},
+			reactorVerb: "get",
+			wantAPIErr:  isScalePermissionError("team-a"),
+			wantMsg:     []string{`get deployments.apps/scale "web" in namespace "team-a": `, `cannot get resource "deployments/scale"`},
+			wantUpdates: 0, wantStored: 3,
 		},
 		{
 			name: "server error passes through", replicas: 5,
@@ -115,11 +181,11 @@ func TestScale(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, deployment(ns, name, 3, nil))
 			if tt.reactor != nil {
-				f.client.PrependReactor("update", "deployments", tt.reactor(f))
+				f.client.PrependReactor(cmp.Or(tt.reactorVerb, "update"), "deployments", tt.reactor(f))
 			}
 			c := startCache(t, f, CacheConfig{})
 			s := NewScaler(f.client, c, ScalerConfig{}, testLogger(t))
-			ifMatch := ""
+			var ifMatch IfMatch
 			if tt.ifMatch != nil {
 				ifMatch = tt.ifMatch(f)
 			}
@@ -173,6 +239,9 @@ func TestScale(t *testing.T) {
 				t.Errorf("ScaleResult = %+v; want changed=%v replicas=%d conflicts=%d resourceVersion=%s",
 					res, tt.wantChanged, tt.replicas, tt.wantConflicts, stored.ResourceVersion)
 			}
+			if res.ReadYourWritesTimedOut {
+				t.Error("ScaleResult.ReadYourWritesTimedOut is set, but the cache showed the write")
+			}
 			if res.Deployment == nil || res.Deployment.Replicas != tt.replicas {
 				t.Errorf("ScaleResult.Deployment = %v, want the cached object with %d replicas", res.Deployment, tt.replicas)
 			}
@@ -220,7 +289,7 @@ func TestScaleWithoutAPICalls(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, deployment("team-a", "web", 3, nil))
 			s := NewScaler(f.client, tt.cache, ScalerConfig{}, testLogger(t))
-			if _, err := s.Scale(context.Background(), "team-a", "web", 5, ""); !errors.Is(err, tt.wantErr) {
+			if _, err := s.Scale(context.Background(), "team-a", "web", 5, IfMatch{}); !errors.Is(err, tt.wantErr) {
 				t.Fatalf("Scale error = %v, want kind %v", err, tt.wantErr)
 			}
 			if n := len(f.client.Actions()); n != 0 {
@@ -234,7 +303,7 @@ func TestScaleNamespaceNotWatchedByCache(t *testing.T) {
 	f := newFixture(t, deployment("other", "web", 3, nil))
 	c := startCache(t, f, CacheConfig{Namespaces: []string{"team-a"}})
 	s := NewScaler(f.client, c, ScalerConfig{}, testLogger(t))
-	_, err := s.Scale(context.Background(), "other", "web", 5, "")
+	_, err := s.Scale(context.Background(), "other", "web", 5, IfMatch{})
 	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), `namespace "other" is not watched`) {
 		t.Fatalf("Scale error = %v, want namespace not watched", err)
 	}
@@ -251,12 +320,12 @@ func TestScaleReadYourWritesTimeout(t *testing.T) {
 	s := NewScaler(f.client, &stubCache{synced: true, watches: true},
 		ScalerConfig{ReadYourWritesTimeout: shortWait}, bufferLogger(&logs))
 
-	res, err := s.Scale(context.Background(), "team-a", "web", 5, "")
+	res, err := s.Scale(context.Background(), "team-a", "web", 5, IfMatch{})
 	if err != nil {
 		t.Fatalf("Scale: %v", err)
 	}
-	if !res.Changed || res.Deployment != nil || res.ReadYourWritesWait < shortWait {
-		t.Errorf("ScaleResult = %+v; want changed, no deployment, waited at least %s", res, shortWait)
+	if !res.Changed || res.Deployment != nil || res.ReadYourWritesWait < shortWait || !res.ReadYourWritesTimedOut {
+		t.Errorf("ScaleResult = %+v; want changed, no deployment, waited at least %s, timed out", res, shortWait)
 	}
 	if got := specReplicas(f.stored("team-a", "web")); got != 5 {
 		t.Errorf("stored replicas = %d, want 5", got)
@@ -289,7 +358,7 @@ func TestScaleWaitsForTheResultingVersion(t *testing.T) {
 				return FromAPI(f.stored("team-a", "web")), nil
 			}}
 			s := NewScaler(f.client, cache, ScalerConfig{}, testLogger(t))
-			res, err := s.Scale(context.Background(), "team-a", "web", tt.replicas, "")
+			res, err := s.Scale(context.Background(), "team-a", "web", tt.replicas, IfMatch{})
 			if err != nil {
 				t.Fatalf("Scale: %v", err)
 			}

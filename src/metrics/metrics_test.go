@@ -309,7 +309,7 @@ type fakeScaler struct {
 	err error
 }
 
-func (s fakeScaler) Scale(context.Context, string, string, int32, string) (deployments.ScaleResult, error) {
+func (s fakeScaler) Scale(context.Context, string, string, int32, deployments.IfMatch) (deployments.ScaleResult, error) {
 	return s.res, s.err
 }
 
@@ -324,9 +324,10 @@ func TestCountScales(t *testing.T) {
 		wantTimeout bool
 	}{
 		{name: "updated", scaler: fakeScaler{res: deployments.ScaleResult{Changed: true, Deployment: cached}}, want: "updated", wantWait: true},
+		{name: "updated, no cached object", scaler: fakeScaler{res: deployments.ScaleResult{Changed: true}}, want: "updated", wantWait: true},
 		{name: "noop", scaler: fakeScaler{res: deployments.ScaleResult{Deployment: cached}}, want: "noop", wantWait: true},
 		{name: "conflict retried", scaler: fakeScaler{res: deployments.ScaleResult{Changed: true, Conflicts: 2, Deployment: cached}}, want: "conflict_retried", wantWait: true},
-		{name: "cache too slow", scaler: fakeScaler{res: deployments.ScaleResult{Changed: true}}, want: "updated", wantWait: true, wantTimeout: true},
+		{name: "cache too slow", scaler: fakeScaler{res: deployments.ScaleResult{Changed: true, ReadYourWritesTimedOut: true}}, want: "updated", wantWait: true, wantTimeout: true},
 		{name: "precondition failed", scaler: fakeScaler{err: deployments.PreconditionFailed("a", "b", "1", "2")}, want: "precondition_failed"},
 		{name: "changed since If-Match", scaler: fakeScaler{err: deployments.ChangedSinceIfMatch("a", "b", "1")}, want: "precondition_failed"},
 		{name: "forbidden by RBAC", scaler: fakeScaler{err: fmt.Errorf("update: %w", forbidden)}, want: "forbidden"},
@@ -336,7 +337,7 @@ func TestCountScales(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m, reg := newMetrics(t)
-			_, _ = m.CountScales(tt.scaler).Scale(context.Background(), "a", "b", 1, "")
+			_, _ = m.CountScales(tt.scaler).Scale(context.Background(), "a", "b", 1, deployments.IfMatch{})
 			if got := value(t, reg, "replicasd_scale_operations_total", "result="+tt.want); got != 1 {
 				t.Errorf("scale_operations_total{result=%q} = %v, want 1", tt.want, got)
 			}

@@ -40,7 +40,7 @@ func exposedNames(t *testing.T) []string {
 	obs.OnUpdate(d, d)
 	obs.OnDelete(d)
 	obs.OnWatchError("a", nil)
-	_, _ = m.CountScales(fakeScaler{res: deployments.ScaleResult{Changed: true}}).Scale(context.Background(), "a", "b", 1, "")
+	_, _ = m.CountScales(fakeScaler{res: deployments.ScaleResult{Changed: true}}).Scale(context.Background(), "a", "b", 1, deployments.IfMatch{})
 	api := fakeapiserver.New(t)
 	stop, err := m.ObserveKubeAPI(api.RESTConfig())
 	if err != nil {

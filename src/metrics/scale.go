@@ -30,7 +30,7 @@ const (
 
 // Scaler is the write side, as the API uses it (api.Scaler).
 type Scaler interface {
-	Scale(ctx context.Context, namespace, name string, replicas int32, ifMatch string) (deployments.ScaleResult, error)
+	Scale(ctx context.Context, namespace, name string, replicas int32, ifMatch deployments.IfMatch) (deployments.ScaleResult, error)
 }
 
 // CountScales returns scaler with each call counted in
@@ -45,12 +45,12 @@ type countingScaler struct {
 	m *Metrics
 }
 
-func (s *countingScaler) Scale(ctx context.Context, namespace, name string, replicas int32, ifMatch string) (deployments.ScaleResult, error) {
+func (s *countingScaler) Scale(ctx context.Context, namespace, name string, replicas int32, ifMatch deployments.IfMatch) (deployments.ScaleResult, error) {
 	res, err := s.Scaler.Scale(ctx, namespace, name, replicas, ifMatch)
 	s.m.scaleOperations.WithLabelValues(scaleResult(res, err)).Inc()
 	if err == nil {
 		s.m.rywWait.Observe(res.ReadYourWritesWait.Seconds())
-		if res.Deployment == nil {
+		if res.ReadYourWritesTimedOut {
 			s.m.rywTimeouts.Inc()
 		}
 	}

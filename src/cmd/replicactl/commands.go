@@ -135,6 +135,11 @@ func (c *command) scale(ctx context.Context, operands []string) error {
 	if err != nil {
 		return err
 	}
+	// As kubectl prints kube-apiserver's warnings: on stderr, so the
+	// output stays parseable.
+	for _, w := range res.Warnings {
+		fmt.Fprintf(c.stderr, "Warning: %s\n", w)
+	}
 	return printScale(c.stdout, format, res)
 }
 

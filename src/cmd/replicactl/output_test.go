@@ -390,3 +390,35 @@ func methods(reqs []clienttest.Request) string {
 	}
 	return strings.Join(out, " ")
 }
+
+// TestScaleWarnings: the server's warnings go to stderr, one
+// "Warning: <text>" line each, as kubectl prints kube-apiserver's; the
+// outcome stays on stdout and the exit code 0.
+func TestScaleWarnings(t *testing.T) {
+	const text = "the replica count is set, but this server's cache did not show it within 5s; a read from this server may briefly return the old count"
+	tests := []struct {
+		name   string
+		header bool // the warning in the Warning header only, not the body
+	}{
+		{name: "header and body"},
+		{name: "header only", header: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.srv.SetHandler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				w.Header().Set("Warning", `299 - "`+text+`"`)
+				body := `{"message":"Replica count updated successfully.","namespace":"default","name":"web","replicaCount":5,"changed":true,"warnings":["` + text + `"]}`
+				if tt.header {
+					body = `{"message":"Replica count updated successfully.","namespace":"default","name":"web","replicaCount":5,"changed":true}`
+				}
+				_, _ = w.Write([]byte(body))
+			}))
+			f.run(t, "scale", "web", "--replicas", "5").check(t, result{
+				stdout: "deployment.apps/web scaled to 5 replicas in namespace default\n",
+				stderr: "Warning: " + text + "\n",
+			})
+		})
+	}
+}
