@@ -19,6 +19,11 @@ var (
 	// ErrResourceVersionTimeout: the cache did not reach a requested
 	// minResourceVersion within the bounded wait (504).
 	ErrResourceVersionTimeout = errors.New("resource version not reached")
+	// ErrResourceVersionTooLarge: a requested minResourceVersion is ahead
+	// of the Kubernetes API itself, so no wait can reach it (504 +
+	// Retry-After at once, as kube-apiserver answers "Too large resource
+	// version").
+	ErrResourceVersionTooLarge = errors.New("resource version too large")
 	// ErrInvalid: a caller-supplied value is malformed (400), for example a
 	// minResourceVersion that is not a resourceVersion.
 	ErrInvalid = errors.New("invalid")
@@ -79,4 +84,13 @@ func ResourceVersionTimeout(want string, have uint64, waited time.Duration) erro
 	return &Error{Kind: ErrResourceVersionTimeout, Message: fmt.Sprintf(
 		"the deployment cache did not reach resourceVersion %s within %s (it has reached %d)",
 		want, waited.Round(time.Millisecond), have)}
+}
+
+// ResourceVersionTooLarge returns the error for a wait on resourceVersion
+// want that is ahead of current, the Kubernetes API's own resourceVersion.
+// The message starts as kube-apiserver's does for the same case.
+func ResourceVersionTooLarge(want string, current uint64) error {
+	return &Error{Kind: ErrResourceVersionTooLarge, Message: fmt.Sprintf(
+		"Too large resource version: %s, current: %d: nothing in the Kubernetes API has that resourceVersion yet",
+		want, current)}
 }
