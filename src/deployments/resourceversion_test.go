@@ -9,6 +9,8 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	k8stesting "k8s.io/client-go/testing"
 )
 
 // shortWait is the bound for waits that are expected to time out.
@@ -119,6 +121,23 @@ func TestWaitAsksTheAPIOnlyWhenAheadOfTheCache(t *testing.T) {
 	}
 	if n := f.lists() - before; n != 0 {
 		t.Errorf("%d list calls for a resourceVersion the cache has, want none", n)
+	}
+}
+
+// TestWaitWithoutTheAPIsAnswer: when the API cannot say how far it is, a
+// resourceVersion ahead of the cache is waited for as before, and the wait
+// ends at its deadline as ErrResourceVersionTimeout.
+func TestWaitWithoutTheAPIsAnswer(t *testing.T) {
+	f := newFixture(t, deployment("a", "web", 1, nil))
+	c := startCache(t, f, CacheConfig{})
+	f.client.PrependReactor("list", "deployments", func(action k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, errors.New("connection refused")
+	})
+	beyond := strconv.FormatInt(f.rv.Load()+1_000_000, 10)
+	ctx, cancel := context.WithTimeout(context.Background(), shortWait)
+	defer cancel()
+	if err := c.WaitForResourceVersion(ctx, beyond); !errors.Is(err, ErrResourceVersionTimeout) {
+		t.Errorf("WaitForResourceVersion(%s) while the API cannot be listed = %v, want kind ErrResourceVersionTimeout", beyond, err)
 	}
 }
 
