@@ -34,6 +34,17 @@ var _ = Describe("minResourceVersion with several --namespace", func() {
 			c.MinResourceVersionTimeout = 5 * time.Second
 		})
 		r.waitReady()
+		// Right after start-up, kube-apiserver sends a new watch a
+		// bookmark as soon as its watch cache passes the watch's starting
+		// point, so the first write could reach a quiet namespace that
+		// way; after it, a quiet namespace's watch moves only with the
+		// next bookmark, a minute on. So the specs write once the server
+		// shows a write made elsewhere. (Without the fix, this wait
+		// itself, or the specs' first GET, answers 504.)
+		elsewhere := createDeployment(newNamespace(), "elsewhere", 1, nil)
+		Eventually(func() int {
+			return r.get("/deployments?minResourceVersion=" + elsewhere.ResourceVersion).Status
+		}).WithTimeout(30 * time.Second).WithPolling(200 * time.Millisecond).Should(Equal(http.StatusOK))
 	})
 
 	// writeDirectly scales busy/web as another replica (or kubectl) would,
