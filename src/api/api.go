@@ -53,7 +53,16 @@ type Options struct {
 	// (PUT) and reads; nil means no limit. GET /health is exempt.
 	WriteLimiter, ReadLimiter RateLimiter
 	// Inflight bounds the requests served at once; nil means no bound.
+	// GET /health is outside it.
 	Inflight InflightLimiter
+	// ClientInflight bounds the requests each client identity has in
+	// flight, so that one identity cannot take all of Inflight; nil means
+	// no bound. GET /health is outside it.
+	ClientInflight ClientInflightLimiter
+	// HealthInflight bounds the GET /health requests served at once, apart
+	// from Inflight, so that probes are answered while the API is full;
+	// nil means no bound.
+	HealthInflight InflightLimiter
 }
 
 // New returns the API handler: every /api/v1 endpoint of the contract, with
@@ -87,17 +96,19 @@ func NewRouter(opts Options) *mux.Router {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &server{
-		store:        opts.Store,
-		scaler:       opts.Scaler,
-		health:       opts.Health,
-		defaultNS:    opts.DefaultNamespace,
-		maxReplicas:  opts.MaxReplicas,
-		minRVTimeout: opts.MinResourceVersionTimeout,
-		log:          opts.Logger,
-		authz:        opts.Authorizer,
-		writeLimiter: opts.WriteLimiter,
-		readLimiter:  opts.ReadLimiter,
-		inflight:     opts.Inflight,
+		store:          opts.Store,
+		scaler:         opts.Scaler,
+		health:         opts.Health,
+		defaultNS:      opts.DefaultNamespace,
+		maxReplicas:    opts.MaxReplicas,
+		minRVTimeout:   opts.MinResourceVersionTimeout,
+		log:            opts.Logger,
+		authz:          opts.Authorizer,
+		writeLimiter:   opts.WriteLimiter,
+		readLimiter:    opts.ReadLimiter,
+		inflight:       opts.Inflight,
+		clientInflight: opts.ClientInflight,
+		healthInflight: opts.HealthInflight,
 	}
 	return s.router()
 }
@@ -105,15 +116,17 @@ func NewRouter(opts Options) *mux.Router {
 // server holds the handlers' dependencies; its fields never change after
 // NewRouter, so handlers share it without locking.
 type server struct {
-	store        Store
-	scaler       Scaler
-	health       Health
-	defaultNS    string
-	maxReplicas  int32
-	minRVTimeout time.Duration
-	log          *slog.Logger
-	authz        Authorizer // nil: everything allowed
-	writeLimiter RateLimiter
-	readLimiter  RateLimiter
-	inflight     InflightLimiter
+	store          Store
+	scaler         Scaler
+	health         Health
+	defaultNS      string
+	maxReplicas    int32
+	minRVTimeout   time.Duration
+	log            *slog.Logger
+	authz          Authorizer // nil: everything allowed
+	writeLimiter   RateLimiter
+	readLimiter    RateLimiter
+	inflight       InflightLimiter
+	clientInflight ClientInflightLimiter
+	healthInflight InflightLimiter
 }

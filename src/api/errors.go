@@ -28,6 +28,10 @@ const retryAfterSeconds = 5
 // over within a second.
 const conflictRetryAfterSeconds = 1
 
+// tooLargeRetryAfterSeconds is the Retry-After of a minResourceVersion
+// ahead of the Kubernetes API, kube-apiserver's own for that case.
+const tooLargeRetryAfterSeconds = 1
+
 // statusClientClosedRequest is nginx's code for a client that went away
 // before the answer; nobody reads the body, but access logs and metrics see
 // the status.
@@ -103,6 +107,10 @@ func classify(r *http.Request, err error) (status int, msg string, retryAfter in
 		return http.StatusServiceUnavailable, err.Error(), retryAfterSeconds
 	case errors.Is(err, deployments.ErrResourceVersionTimeout):
 		return http.StatusGatewayTimeout, err.Error(), 0
+	case errors.Is(err, deployments.ErrResourceVersionTooLarge):
+		// kube-apiserver's answer to a list ahead of its storage: 504
+		// "Too large resource version" with Retry-After 1.
+		return http.StatusGatewayTimeout, err.Error(), tooLargeRetryAfterSeconds
 	}
 
 	// The Kubernetes API answered. The apierrors predicates unwrap with

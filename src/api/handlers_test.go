@@ -336,6 +336,8 @@ func TestMinResourceVersion(t *testing.T) {
 		want     string // body on success, error substring otherwise
 		wantRV   string
 		wantRead bool
+		// retryAfter is the Retry-After wanted; "" means none checked.
+		retryAfter string
 	}{
 		{name: "get reached", target: "/api/v1/deployments/web/replicas?minResourceVersion=100",
 			status: http.StatusOK, want: itemDefaultWeb, wantRV: "default/100", wantRead: true},
@@ -365,6 +367,12 @@ func TestMinResourceVersion(t *testing.T) {
 		{name: "cache not synced", target: "/api/v1/deployments?minResourceVersion=5",
 			waitFn: func(context.Context, string) error { return deployments.NotSynced() },
 			status: http.StatusServiceUnavailable, want: "has not synced", wantRV: "/5"},
+		// As kube-apiserver answers a list whose resourceVersion is ahead of
+		// its storage: 504 "Too large resource version" and Retry-After 1.
+		{name: "ahead of the Kubernetes API", target: "/api/v1/deployments?minResourceVersion=99999999",
+			waitFn: func(context.Context, string) error { return deployments.ResourceVersionTooLarge("99999999", 500) },
+			status: http.StatusGatewayTimeout, want: "Too large resource version: 99999999, current: 500",
+			wantRV: "/99999999", retryAfter: "1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -375,6 +383,9 @@ func TestMinResourceVersion(t *testing.T) {
 				checkBody(t, rec, http.StatusOK, tt.want)
 			} else {
 				checkError(t, rec, tt.status, tt.want)
+			}
+			if got := rec.Header().Get("Retry-After"); tt.retryAfter != "" && got != tt.retryAfter {
+				t.Errorf("Retry-After = %q, want %q", got, tt.retryAfter)
 			}
 			if !reflect.DeepEqual(f.store.waitRVs, []string{tt.wantRV}) {
 				t.Errorf("WaitForResourceVersion calls = %q, want [%q]", f.store.waitRVs, tt.wantRV)

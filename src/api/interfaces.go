@@ -63,6 +63,14 @@ type InflightLimiter interface {
 	Acquire() (release func(), err error)
 }
 
+// ClientInflightLimiter bounds the requests each client identity has in
+// flight; *ratelimit.ClientInflight implements it. A refusal is a
+// *ratelimit.Error (429 with Retry-After).
+type ClientInflightLimiter interface {
+	// Acquire admits a request of identity key; release ends it.
+	Acquire(key string) (release func(), err error)
+}
+
 // Health reports whether the Kubernetes API is reachable, from cached state.
 type Health interface {
 	// Check returns nil when healthy, else the reason.

@@ -8,24 +8,26 @@ import (
 	"github.com/replicasd/replicasd/src/tlsconfig"
 )
 
-// limit is the router middleware that applies the in-flight bound and the
-// per-identity rate limits, before any handler work. The in-flight bound
-// covers every route; writes (PUT) take from the write limiter; /health is
-// exempt from the per-identity limits, so probes and dashboards are never
-// throttled; every other route, 405s included, takes from the read limiter.
+// limit is the router middleware that applies the in-flight bounds and the
+// per-identity rate limits, before any handler work. The identity's
+// in-flight cap comes first, so that requests it refuses take no slot of
+// the process's bound; both cover every route but /health, which has its
+// own bound so that probes are answered while the API is full. Writes
+// (PUT) take from the write limiter; /health is exempt from the
+// per-identity limits, so probes and dashboards are never throttled; every
+// other route, 405s included, takes from the read limiter.
 func (s *server) limit(next http.Handler) http.Handler {
-	if s.inflight == nil && s.writeLimiter == nil && s.readLimiter == nil {
+	if s.inflight == nil && s.clientInflight == nil && s.healthInflight == nil &&
+		s.writeLimiter == nil && s.readLimiter == nil {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.inflight != nil {
-			release, err := s.inflight.Acquire()
-			if err != nil {
-				s.writeError(w, r, err)
-				return
-			}
-			defer release()
+		release, err := s.acquire(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
 		}
+		defer release()
 		if lim := s.rateLimiterFor(r); lim != nil {
 			if err := lim.Allow(clientKey(r)); err != nil {
 				s.writeError(w, r, err)
@@ -34,6 +36,45 @@ func (s *server) limit(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// acquire takes the request's in-flight slots and returns the function
+// that gives them back.
+func (s *server) acquire(r *http.Request) (release func(), err error) {
+	if isHealth(r) {
+		return acquireFrom(s.healthInflight)
+	}
+	releaseClient := noop
+	if s.clientInflight != nil {
+		if releaseClient, err = s.clientInflight.Acquire(clientKey(r)); err != nil {
+			return nil, err
+		}
+	}
+	releaseServer, err := acquireFrom(s.inflight)
+	if err != nil {
+		releaseClient()
+		return nil, err
+	}
+	if s.clientInflight == nil {
+		return releaseServer, nil
+	}
+	return func() { releaseServer(); releaseClient() }, nil
+}
+
+// acquireFrom takes a slot of l; a nil l has room for everything.
+func acquireFrom(l InflightLimiter) (release func(), err error) {
+	if l == nil {
+		return noop, nil
+	}
+	return l.Acquire()
+}
+
+func noop() {}
+
+// isHealth reports whether r is routed to GET /health.
+func isHealth(r *http.Request) bool {
+	route := mux.CurrentRoute(r)
+	return route != nil && route.GetName() == RouteHealth
 }
 
 // rateLimiterFor picks the limiter of the request's route, nil for none.

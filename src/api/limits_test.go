@@ -103,13 +103,17 @@ func TestMaxInflight(t *testing.T) {
 		done <- rec
 	}()
 	<-entered
-	// Any identity, any route, health included: the bound is the process's.
-	for _, target := range []string{"/api/v1/deployments", "/api/v1/health"} {
+	// Any identity, any API route: the bound is the process's.
+	for _, target := range []string{"/api/v1/deployments", "/api/v1/namespaces/shop/deployments/web/replicas"} {
 		rec, _ := f.requestAs(identity("other"), "GET", target, "")
 		checkError(t, rec, http.StatusTooManyRequests, "the server has too many requests in flight; retry after 1s")
 		if got := rec.Header().Get("Retry-After"); got != "1" {
 			t.Errorf("Retry-After = %q, want 1", got)
 		}
+	}
+	// /health is outside that bound, so probes still get an answer.
+	if rec, _ := f.requestAs(identity("other"), "GET", "/api/v1/health", ""); rec.Code != http.StatusOK {
+		t.Errorf("GET /health while the in-flight bound is full: %d %s", rec.Code, rec.Body)
 	}
 	close(unblock)
 	if rec := <-done; rec.Code != http.StatusOK {
@@ -117,5 +121,73 @@ func TestMaxInflight(t *testing.T) {
 	}
 	if rec, _ := f.requestAs(identity("other"), "GET", "/api/v1/deployments", ""); rec.Code != http.StatusOK {
 		t.Errorf("after the request in flight ended: %d %s", rec.Code, rec.Body)
+	}
+}
+
+// TestClientInflightCap: one identity at its in-flight cap gets 429 with
+// Retry-After, while another identity is served and /health still answers,
+// for the greedy identity too.
+func TestClientInflightCap(t *testing.T) {
+	entered := make(chan struct{})
+	unblock := make(chan struct{})
+	f := newFixture(t, func(o *Options) {
+		o.Inflight = ratelimit.NewInflight(10)
+		o.ClientInflight = ratelimit.NewClientInflight(1)
+	})
+	f.store.waitFn = func(ctx context.Context, rv string) error {
+		close(entered)
+		<-unblock
+		return nil
+	}
+	greedy := identity("greedy")
+	done := make(chan *httptest.ResponseRecorder)
+	go func() {
+		rec, _ := f.requestAs(greedy, "GET", "/api/v1/deployments?minResourceVersion=5", "")
+		done <- rec
+	}()
+	<-entered
+	rec, info := f.requestAs(greedy, "GET", "/api/v1/deployments", "")
+	msg := checkError(t, rec, http.StatusTooManyRequests)
+	if want := "too many requests in flight from CN=greedy: the limit is 1 at once; retry after 1s"; msg != want {
+		t.Errorf("message %q, want %q", msg, want)
+	}
+	if got := rec.Header().Get("Retry-After"); got != "1" {
+		t.Errorf("Retry-After = %q, want 1", got)
+	}
+	if info.Status != http.StatusTooManyRequests {
+		t.Errorf("requestinfo Status = %d", info.Status)
+	}
+	if rec, _ := f.requestAs(identity("polite"), "GET", "/api/v1/deployments", ""); rec.Code != http.StatusOK {
+		t.Errorf("another identity while the greedy one is at its cap: %d %s", rec.Code, rec.Body)
+	}
+	if rec, _ := f.requestAs(greedy, "GET", "/api/v1/health", ""); rec.Code != http.StatusOK {
+		t.Errorf("GET /health by the identity at its cap: %d %s", rec.Code, rec.Body)
+	}
+	close(unblock)
+	if rec := <-done; rec.Code != http.StatusOK {
+		t.Errorf("the request in flight: %d %s", rec.Code, rec.Body)
+	}
+	if rec, _ := f.requestAs(greedy, "GET", "/api/v1/deployments", ""); rec.Code != http.StatusOK {
+		t.Errorf("the greedy identity after its request ended: %d %s", rec.Code, rec.Body)
+	}
+}
+
+// TestHealthInflightIsItsOwn: /health has its own in-flight bound, apart
+// from the API's.
+func TestHealthInflightIsItsOwn(t *testing.T) {
+	health := ratelimit.NewInflight(1)
+	f := newFixture(t, func(o *Options) {
+		o.Inflight = ratelimit.NewInflight(5)
+		o.HealthInflight = health
+	})
+	release, err := health.Acquire()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	rec, _ := f.requestAs(identity("probe"), "GET", "/api/v1/health", "")
+	checkError(t, rec, http.StatusTooManyRequests, "the server has too many requests in flight")
+	if rec, _ := f.requestAs(identity("probe"), "GET", "/api/v1/deployments", ""); rec.Code != http.StatusOK {
+		t.Errorf("GET /deployments while /health's bound is full: %d %s", rec.Code, rec.Body)
 	}
 }

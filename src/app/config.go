@@ -41,12 +41,15 @@ type Config struct {
 	// WriteRateLimit and ReadRateLimit are the requests per second each
 	// client identity may sustain (0 = no limit), WriteBurst and ReadBurst
 	// how many it may send at once. MaxInflightRequests bounds the API
-	// requests served at once (0 = no bound).
-	WriteRateLimit      float64
-	WriteBurst          int
-	ReadRateLimit       float64
-	ReadBurst           int
-	MaxInflightRequests int
+	// requests served at once (0 = no bound), and
+	// MaxInflightRequestsPerClient one client identity's share of them
+	// (0 = no bound); GET /health has a bound of its own.
+	WriteRateLimit               float64
+	WriteBurst                   int
+	ReadRateLimit                float64
+	ReadBurst                    int
+	MaxInflightRequests          int
+	MaxInflightRequestsPerClient int
 
 	// ReadHeaderTimeout and WriteTimeout replace the API server's own
 	// when positive; tests shorten them to see them work.

@@ -33,5 +33,11 @@ func securityOptions(opts *api.Options, cfg *Config, authorizer *authz.Authorize
 	}
 	if cfg.MaxInflightRequests > 0 {
 		opts.Inflight = ratelimit.NewInflight(cfg.MaxInflightRequests)
+		// /health gets a bound of the same size of its own, so that probes
+		// are answered while the API's is full.
+		opts.HealthInflight = ratelimit.NewInflight(cfg.MaxInflightRequests)
+	}
+	if cfg.MaxInflightRequestsPerClient > 0 {
+		opts.ClientInflight = ratelimit.NewClientInflight(cfg.MaxInflightRequestsPerClient)
 	}
 }

@@ -313,12 +313,16 @@ func TestMaxInflightRequestsEndToEnd(t *testing.T) {
 	// only slot until its client gives up. The polling GETs below may take
 	// the slot first, and then the held request is refused with 429: it
 	// tries again until it is the one holding the slot.
+	// The API moves on without a Deployment changing: a resourceVersion the
+	// API has (not one ahead of it, which is refused at once) and the cache
+	// never hears of.
+	ahead := h.cluster.Advance(1000)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	held := make(chan error, 1)
 	go func() {
 		for {
-			req, _ := http.NewRequestWithContext(ctx, "GET", h.base+"/deployments?minResourceVersion=999999999", nil)
+			req, _ := http.NewRequestWithContext(ctx, "GET", h.base+"/deployments?minResourceVersion="+ahead, nil)
 			resp, err := h.client.Do(req)
 			if err != nil {
 				held <- err

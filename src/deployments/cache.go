@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+	"golang.org/x/time/rate"
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -61,6 +63,13 @@ type Cache struct {
 	synced  atomic.Bool
 	changes *notifier
 	stopped chan struct{}
+
+	// currentRV shares reads of the API's current resourceVersion, which
+	// currentRVLimit spaces out; confirms shares the lists that confirm a
+	// lagging namespace, keyed by namespace (apiresourceversion.go).
+	currentRV      singleflight.Group
+	currentRVLimit *rate.Limiter
+	confirms       singleflight.Group
 }
 
 // namespaceInformer is the informer for one namespace ("" = all) and what
@@ -97,6 +106,8 @@ func NewCache(client kubernetes.Interface, cfg CacheConfig, logger *slog.Logger)
 		syncTimeout: cfg.SyncTimeout,
 		changes:     newNotifier(),
 		stopped:     make(chan struct{}),
+		// Burst 1: the first read is at once, the next ones spaced out.
+		currentRVLimit: rate.NewLimiter(rate.Every(currentRVInterval), 1),
 	}
 	if c.syncTimeout <= 0 {
 		c.syncTimeout = DefaultSyncTimeout

@@ -19,6 +19,11 @@ var (
 	// ErrResourceVersionTimeout: the cache did not reach a requested
 	// minResourceVersion within the bounded wait (504).
 	ErrResourceVersionTimeout = errors.New("resource version not reached")
+	// ErrResourceVersionTooLarge: a requested minResourceVersion is ahead
+	// of the Kubernetes API itself, so no wait can reach it (504 +
+	// Retry-After at once, as kube-apiserver answers "Too large resource
+	// version").
+	ErrResourceVersionTooLarge = errors.New("resource version too large")
 	// ErrInvalid: a caller-supplied value is malformed (400), for example a
 	// minResourceVersion that is not a resourceVersion.
 	ErrInvalid = errors.New("invalid")
@@ -126,4 +131,13 @@ func (e *PermissionError) Needs() string {
 		what = "scaling"
 	}
 	return fmt.Sprintf("%s needs %s in namespace %q", what, opPermissions[e.Op], e.Namespace)
+}
+
+// ResourceVersionTooLarge returns the error for a wait on resourceVersion
+// want that is ahead of current, the Kubernetes API's own resourceVersion.
+// The message starts as kube-apiserver's does for the same case.
+func ResourceVersionTooLarge(want string, current uint64) error {
+	return &Error{Kind: ErrResourceVersionTooLarge, Message: fmt.Sprintf(
+		"Too large resource version: %s, current: %d: nothing in the Kubernetes API has that resourceVersion yet",
+		want, current)}
 }

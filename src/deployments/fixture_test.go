@@ -48,7 +48,27 @@ func newFixture(t testing.TB, objs ...*appsv1.Deployment) *fixture {
 	}
 	f.client.PrependReactor("get", "deployments", f.getScale)
 	f.client.PrependReactor("update", "deployments", f.updateScale)
+	f.client.PrependReactor("list", "deployments", f.list)
 	return f
+}
+
+// list answers from the tracker with the newest resourceVersion as the
+// list's, as a real API server does (the plain fake counts its own writes).
+func (f *fixture) list(action k8stesting.Action) (bool, runtime.Object, error) {
+	handled, obj, err := k8stesting.ObjectReaction(f.client.Tracker())(action)
+	if l, ok := obj.(*appsv1.DeploymentList); ok && err == nil {
+		l.ResourceVersion = strconv.FormatInt(f.rv.Load(), 10)
+	}
+	return handled, obj, err
+}
+
+// skip moves the API's resourceVersion on by n without a Deployment
+// changing, as writes to other resources do, and returns the new one.
+func (f *fixture) skip(n int64) string { return strconv.FormatInt(f.rv.Add(n), 10) }
+
+// lists counts the list calls on Deployments.
+func (f *fixture) lists() int {
+	return f.countActions(func(a k8stesting.Action) bool { return a.GetVerb() == "list" })
 }
 
 func (f *fixture) nextRV() string { return strconv.FormatInt(f.rv.Add(1), 10) }

@@ -98,9 +98,13 @@ func (c *Cache) ResourceVersion() string {
 // when rv is not a non-negative integer, ErrNotSynced before the cache
 // synced, and ErrResourceVersionTimeout when ctx ends first.
 //
-// With several --namespace informers, a namespace without changes advances
-// only with watch bookmarks (about once a minute); callers that read one
-// namespace should use WaitForNamespaceResourceVersion.
+// A resourceVersion ahead of the Kubernetes API's current one is an error
+// of kind ErrResourceVersionTooLarge at once, without waiting. With several
+// --namespace informers, a namespace without changes advances only with
+// watch bookmarks (about once a minute), so a wait that finds one behind
+// asks the API whether its store already holds every change up to rv;
+// callers that read one namespace should still use
+// WaitForNamespaceResourceVersion, which waits for that namespace only.
 func (c *Cache) WaitForResourceVersion(ctx context.Context, rv string) error {
 	return c.waitForResourceVersion(ctx, c.informers, rv)
 }
@@ -128,7 +132,11 @@ func (c *Cache) waitForResourceVersion(ctx context.Context, informers []*namespa
 	if !c.HasSynced() {
 		return NotSynced()
 	}
+	if err := c.refuseTooLarge(ctx, want, rv); err != nil {
+		return err
+	}
 	start := time.Now()
+	nextConfirm := start.Add(confirmDelay)
 	var tick <-chan time.Time
 	for {
 		// Take the channel before checking, so a change in between is not
@@ -136,6 +144,13 @@ func (c *Cache) waitForResourceVersion(ctx context.Context, informers []*namespa
 		changed := c.changes.wait()
 		if minProgress(informers) >= want {
 			return nil
+		}
+		// One informer per namespace: a quiet one may already be current.
+		// (A single all-namespaces informer sees every change in order.)
+		if c.byNamespace != nil && !time.Now().Before(nextConfirm) {
+			c.confirmCaughtUp(ctx, informers, want)
+			nextConfirm = time.Now().Add(confirmInterval)
+			continue
 		}
 		if tick == nil {
 			ticker := time.NewTicker(progressPollInterval)

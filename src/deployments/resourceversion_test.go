@@ -9,6 +9,8 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	k8stesting "k8s.io/client-go/testing"
 )
 
 // shortWait is the bound for waits that are expected to time out.
@@ -18,11 +20,15 @@ func TestWaitForResourceVersion(t *testing.T) {
 	f := newFixture(t, deployment("a", "web", 1, nil))
 	c := startCache(t, f, CacheConfig{})
 	reached := f.stored("a", "web").ResourceVersion
-	ahead := strconv.FormatInt(f.rv.Load()+1000, 10)
+	// The API moves on without a Deployment changing: the cache hears
+	// nothing of it, so a wait for it runs out of time.
+	ahead := f.skip(1000)
+	beyond := strconv.FormatInt(f.rv.Load()+1_000_000, 10)
 
 	tests := []struct {
 		name    string
 		rv      string
+		wait    time.Duration // shortWait when zero
 		wantErr error
 		wantMsg []string
 	}{
@@ -31,6 +37,10 @@ func TestWaitForResourceVersion(t *testing.T) {
 		{name: "zero", rv: "0"},
 		{name: "not reached in time", rv: ahead, wantErr: ErrResourceVersionTimeout,
 			wantMsg: []string{"resourceVersion " + ahead, "it has reached " + reached}},
+		// Ahead of the API itself: answered at once, not after the wait
+		// (which is long here, so that only the fix can pass).
+		{name: "ahead of the Kubernetes API", rv: beyond, wait: 10 * time.Second, wantErr: ErrResourceVersionTooLarge,
+			wantMsg: []string{"Too large resource version: " + beyond + ", current: " + ahead}},
 		{name: "not a number", rv: "abc", wantErr: ErrInvalid, wantMsg: []string{`"abc"`}},
 		{name: "negative", rv: "-1", wantErr: ErrInvalid},
 		{name: "fraction", rv: "1.5", wantErr: ErrInvalid},
@@ -38,7 +48,11 @@ func TestWaitForResourceVersion(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), shortWait)
+			wait := tt.wait
+			if wait == 0 {
+				wait = shortWait
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), wait)
 			defer cancel()
 			err := c.WaitForResourceVersion(ctx, tt.rv)
 			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
@@ -93,8 +107,43 @@ func TestWaitForResourceVersionNotSynced(t *testing.T) {
 	}
 }
 
+// TestWaitAsksTheAPIOnlyWhenAheadOfTheCache: a resourceVersion the cache
+// has reached costs no Kubernetes API call.
+func TestWaitAsksTheAPIOnlyWhenAheadOfTheCache(t *testing.T) {
+	f := newFixture(t, deployment("a", "web", 1, nil))
+	c := startCache(t, f, CacheConfig{})
+	reached := f.stored("a", "web").ResourceVersion
+	before := f.lists()
+	for range 10 {
+		if err := c.WaitForResourceVersion(context.Background(), reached); err != nil {
+			t.Fatalf("WaitForResourceVersion(%s): %v", reached, err)
+		}
+	}
+	if n := f.lists() - before; n != 0 {
+		t.Errorf("%d list calls for a resourceVersion the cache has, want none", n)
+	}
+}
+
+// TestWaitWithoutTheAPIsAnswer: when the API cannot say how far it is, a
+// resourceVersion ahead of the cache is waited for as before, and the wait
+// ends at its deadline as ErrResourceVersionTimeout.
+func TestWaitWithoutTheAPIsAnswer(t *testing.T) {
+	f := newFixture(t, deployment("a", "web", 1, nil))
+	c := startCache(t, f, CacheConfig{})
+	f.client.PrependReactor("list", "deployments", func(action k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, errors.New("connection refused")
+	})
+	beyond := strconv.FormatInt(f.rv.Load()+1_000_000, 10)
+	ctx, cancel := context.WithTimeout(context.Background(), shortWait)
+	defer cancel()
+	if err := c.WaitForResourceVersion(ctx, beyond); !errors.Is(err, ErrResourceVersionTimeout) {
+		t.Errorf("WaitForResourceVersion(%s) while the API cannot be listed = %v, want kind ErrResourceVersionTimeout", beyond, err)
+	}
+}
+
 // TestWaitForNamespaceResourceVersion: with one informer per namespace, a
-// change in one namespace says nothing about the others.
+// change in one namespace does not move the others; a quiet namespace whose
+// store holds what the API lists is caught up all the same.
 func TestWaitForNamespaceResourceVersion(t *testing.T) {
 	f := newFixture(t, deployment("a", "web", 1, nil), deployment("b", "web", 1, nil))
 	c := startCache(t, f, CacheConfig{Namespaces: []string{"a", "b"}})
@@ -106,8 +155,8 @@ func TestWaitForNamespaceResourceVersion(t *testing.T) {
 		wantErr   error
 	}{
 		{name: "namespace of the change", namespace: "a"},
-		{name: "quiet namespace has not seen it", namespace: "b", wantErr: ErrResourceVersionTimeout},
-		{name: "all namespaces wait for the quiet one", namespace: "", wantErr: ErrResourceVersionTimeout},
+		{name: "quiet namespace is caught up without an event", namespace: "b"},
+		{name: "all namespaces, the quiet one included", namespace: ""},
 		{name: "unwatched namespace", namespace: "c", wantErr: ErrNotFound},
 	}
 	for _, tt := range tests {
@@ -185,4 +234,47 @@ func TestCacheResourceVersion(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestStoreHolds: a namespace's store counts as caught up with an API list
+// only when it has every listed object at that version or newer, and
+// nothing the list lacks unless it is newer than the list.
+func TestStoreHolds(t *testing.T) {
+	f := newFixture(t, deployment("b", "web", 1, nil))
+	c := startCache(t, f, CacheConfig{Namespaces: []string{"a", "b"}})
+	ni := c.byNamespace["b"]
+	web := f.stored("b", "web").DeepCopy()
+	have, _ := strconv.ParseUint(web.ResourceVersion, 10, 64)
+	at := func(rv uint64) *appsv1.Deployment {
+		d := web.DeepCopy()
+		d.ResourceVersion = strconv.FormatUint(rv, 10)
+		return d
+	}
+	other := at(have)
+	other.Name = "other"
+
+	tests := []struct {
+		name  string
+		items []*appsv1.Deployment
+		at    uint64
+		want  bool
+	}{
+		{name: "same objects, same versions", items: []*appsv1.Deployment{at(have)}, at: have + 10, want: true},
+		{name: "the store's object is newer", items: []*appsv1.Deployment{at(have - 1)}, at: have + 10, want: true},
+		{name: "the store's object is older", items: []*appsv1.Deployment{at(have + 1)}, at: have + 10},
+		{name: "the store misses an object", items: []*appsv1.Deployment{at(have), other}, at: have + 10},
+		{name: "the store keeps a deleted object", at: have + 10},
+		{name: "the store's extra object is newer than the list", at: have - 1, want: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			items := make([]appsv1.Deployment, 0, len(tt.items))
+			for _, d := range tt.items {
+				items = append(items, *d)
+			}
+			if got := ni.holds(items, tt.at); got != tt.want {
+				t.Errorf("holds = %v, want %v", got, tt.want)
+			}
+		})
+	}
 }

@@ -55,6 +55,8 @@ type Options struct {
 	ReadRateLimit       float64
 	ReadBurst           int
 	MaxInflightRequests int
+	// MaxInflightRequestsPerClient bounds one identity's share of it.
+	MaxInflightRequestsPerClient int
 
 	AuditLogPath   string
 	AuditLogFormat string
@@ -92,10 +94,13 @@ func New() *Options {
 		WriteBurst:                20,
 		ReadBurst:                 100,
 		MaxInflightRequests:       400,
-		AuditLogPath:              "-",
-		AuditLogFormat:            "json",
-		LogFormat:                 "json",
-		LogLevel:                  "info",
+		// A quarter of the bound: one greedy identity leaves the rest to
+		// the others.
+		MaxInflightRequestsPerClient: 100,
+		AuditLogPath:                 "-",
+		AuditLogFormat:               "json",
+		LogFormat:                    "json",
+		LogLevel:                     "info",
 	}
 }
 
@@ -125,6 +130,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.Float64Var(&o.ReadRateLimit, "read-rate-limit", o.ReadRateLimit, "GETs per second allowed to each client identity, sustained (/health exempt); 0 turns the limit off")
 	fs.IntVar(&o.ReadBurst, "read-burst", o.ReadBurst, "GETs each client identity may send at once above --read-rate-limit")
 	fs.IntVar(&o.MaxInflightRequests, "max-inflight-requests", o.MaxInflightRequests, "API requests served at once; more get 429; 0 turns the bound off")
+	fs.IntVar(&o.MaxInflightRequestsPerClient, "max-inflight-requests-per-client", o.MaxInflightRequestsPerClient, "API requests one client identity may have in flight at once; more get 429; 0 turns the bound off")
 	fs.StringVar(&o.AuditLogPath, "audit-log-path", o.AuditLogPath, "where audit events go: a file (appended to, created with mode 0600) or - for stdout")
 	fs.StringVar(&o.AuditLogFormat, "audit-log-format", o.AuditLogFormat, "format of the audit events: json (one object per line)")
 	fs.BoolVar(&o.AuditReads, "audit-reads", o.AuditReads, "audit successful reads too (writes and refused requests always are)")
@@ -284,6 +290,9 @@ func (o *Options) Validate() []error {
 	}
 	if o.MaxInflightRequests < 0 {
 		add("--max-inflight-requests %d: must be 0 (no bound) or more", o.MaxInflightRequests)
+	}
+	if o.MaxInflightRequestsPerClient < 0 {
+		add("--max-inflight-requests-per-client %d: must be 0 (no bound) or more", o.MaxInflightRequestsPerClient)
 	}
 	if o.LogFormat != "json" && o.LogFormat != "text" {
 		add("--log-format %q: must be json or text", o.LogFormat)

@@ -26,7 +26,8 @@ func TestSecurityFlagsAreCompleted(t *testing.T) {
 	writeTestFile(t, kubeconfig, "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\n"+
 		"contexts: [{name: c, context: {cluster: c}}]\ncurrent-context: c\n")
 	o, err := parse(t, append(files(t), "--client-crl-file="+crl, "--kubeconfig="+kubeconfig,
-		"--write-rate-limit=2.5", "--write-burst=4", "--read-rate-limit=50", "--read-burst=60", "--max-inflight-requests=7"), nil)
+		"--write-rate-limit=2.5", "--write-burst=4", "--read-rate-limit=50", "--read-burst=60", "--max-inflight-requests=7",
+		"--max-inflight-requests-per-client=3"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,9 +36,29 @@ func TestSecurityFlagsAreCompleted(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.TLS.ClientCRLFile != crl || cfg.WriteRateLimit != 2.5 || cfg.WriteBurst != 4 || cfg.ReadRateLimit != 50 ||
-		cfg.ReadBurst != 60 || cfg.MaxInflightRequests != 7 {
-		t.Errorf("completed config lost a security flag: TLS %+v, limits %v %d %v %d %d", cfg.TLS,
-			cfg.WriteRateLimit, cfg.WriteBurst, cfg.ReadRateLimit, cfg.ReadBurst, cfg.MaxInflightRequests)
+		cfg.ReadBurst != 60 || cfg.MaxInflightRequests != 7 || cfg.MaxInflightRequestsPerClient != 3 {
+		t.Errorf("completed config lost a security flag: TLS %+v, limits %v %d %v %d %d %d", cfg.TLS,
+			cfg.WriteRateLimit, cfg.WriteBurst, cfg.ReadRateLimit, cfg.ReadBurst, cfg.MaxInflightRequests,
+			cfg.MaxInflightRequestsPerClient)
+	}
+}
+
+// TestPerClientInflightDefaultAndEnvironment: one identity may hold a
+// quarter of the default in-flight bound, and the environment sets it.
+func TestPerClientInflightDefaultAndEnvironment(t *testing.T) {
+	o, err := parse(t, files(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.MaxInflightRequestsPerClient != 100 {
+		t.Errorf("default --max-inflight-requests-per-client = %d, want 100", o.MaxInflightRequestsPerClient)
+	}
+	o, err = parse(t, files(t), map[string]string{"REPLICASD_MAX_INFLIGHT_REQUESTS_PER_CLIENT": "9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.MaxInflightRequestsPerClient != 9 {
+		t.Errorf("--max-inflight-requests-per-client from the environment = %d, want 9", o.MaxInflightRequestsPerClient)
 	}
 }
 
@@ -77,6 +98,9 @@ func TestValidateSecurityFlags(t *testing.T) {
 		{name: "negative in-flight bound", args: []string{"--max-inflight-requests=-1"}, want: []string{
 			"--max-inflight-requests -1: must be 0 (no bound) or more",
 		}},
+		{name: "negative per-client in-flight bound", args: []string{"--max-inflight-requests-per-client=-1"}, want: []string{
+			"--max-inflight-requests-per-client -1: must be 0 (no bound) or more",
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -95,7 +119,7 @@ func TestValidateSecurityFlags(t *testing.T) {
 	}
 	t.Run("valid", func(t *testing.T) {
 		o, err := parse(t, append(files(t), "--authorization-policy-file="+goodPolicy, "--write-rate-limit=0", "--write-burst=0",
-			"--max-inflight-requests=0"), nil)
+			"--max-inflight-requests=0", "--max-inflight-requests-per-client=0"), nil)
 		if err != nil {
 			t.Fatal(err)
 		}

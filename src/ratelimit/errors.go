@@ -18,9 +18,12 @@ type Error struct {
 	// Key is the identity whose bucket is empty; "" for the in-flight
 	// limit, which is the process's.
 	Key string
-	// Limit and Burst describe the bucket; zero for the in-flight limit.
+	// Limit and Burst describe the bucket; zero for the in-flight limits.
 	Limit float64
 	Burst int
+	// InFlight is the per-identity in-flight bound that Key reached; zero
+	// for the rate limits and the process's in-flight bound.
+	InFlight int
 	// RetryAfter is how long until the request would be allowed.
 	RetryAfter time.Duration
 }
@@ -28,6 +31,10 @@ type Error struct {
 func (e *Error) Error() string {
 	if e.Key == "" {
 		return fmt.Sprintf("the server has too many %s; retry after %s", e.What, e.retryAfterText())
+	}
+	if e.InFlight > 0 {
+		return fmt.Sprintf("too many %s from %s: the limit is %d at once; retry after %s",
+			e.What, e.Key, e.InFlight, e.retryAfterText())
 	}
 	return fmt.Sprintf("too many %s from %s: the limit is %g per second with bursts of %d; retry after %s",
 		e.What, e.Key, e.Limit, e.Burst, e.retryAfterText())

@@ -38,8 +38,24 @@ func New(deps ...*appsv1.Deployment) (*Cluster, error) {
 	}
 	c.PrependReactor("get", "deployments", c.getScale)
 	c.PrependReactor("update", "deployments", c.updateScale)
+	c.PrependReactor("list", "deployments", c.list)
 	return c, nil
 }
+
+// list answers from the tracker with the newest resourceVersion as the
+// list's, as a real API server does (the plain fake counts its own writes).
+func (c *Cluster) list(action k8stesting.Action) (bool, runtime.Object, error) {
+	handled, obj, err := k8stesting.ObjectReaction(c.Tracker())(action)
+	if l, ok := obj.(*appsv1.DeploymentList); ok && err == nil {
+		l.ResourceVersion = strconv.FormatInt(c.rv.Load(), 10)
+	}
+	return handled, obj, err
+}
+
+// Advance moves the API's resourceVersion on by n without a Deployment
+// changing, as writes to other resources do, and returns the new one: a
+// cache of Deployments never hears of it.
+func (c *Cluster) Advance(n int64) string { return strconv.FormatInt(c.rv.Add(n), 10) }
 
 // Deployment returns a minimal Deployment.
 func Deployment(namespace, name string, replicas int32, labels map[string]string) *appsv1.Deployment {
