@@ -67,8 +67,8 @@ type ReplicasChange struct {
 	// integer: also on refused and failed PUTs, so the event says what was
 	// attempted.
 	Requested *int64 `json:"requested,omitempty"`
-	Before *int32 `json:"before,omitempty"`
-	After  *int32 `json:"after,omitempty"`
+	Before    *int32 `json:"before,omitempty"`
+	After     *int32 `json:"after,omitempty"`
 }
 
 // VersionChange is a resourceVersion before and after a scale.
