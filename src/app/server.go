@@ -145,7 +145,8 @@ func NewWithClient(cfg *Config, client kubernetes.Interface) (*Server, error) {
 	// answer or refuse a request (router middleware and handlers), so that
 	// every answer, 403s and 429s included, is counted and audited.
 	// RefuseRevoked, inside them, answers requests on connections opened
-	// before a CRL revoked their certificate.
+	// before a CRL revoked their certificate. trackInflight, outermost,
+	// counts the requests a shutdown that runs out of time cuts.
 	handler := growStack(s.trackInflight(tlsconfig.Middleware(s.audit.Middleware(s.metrics.Middleware(s.reloader.RefuseRevoked(router))))))
 	// net/http reports failed handshakes only on its ErrorLog; the watcher
 	// reads them from there, counts and audits each, and logs it at debug.
