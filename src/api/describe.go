@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/gorilla/mux"
@@ -53,6 +54,21 @@ func (s *server) describe(next http.Handler) http.Handler {
 
 // recordScale puts a Scale call's before and after state into the request's
 // Info. After a failed call only what was read before it failed is known.
+// recordRequested records the count a PUT asked for in the request's Info,
+// for its audit event: replicas when the body decoded, else the integer an
+// out-of-range refusal carries; nothing when the body held no integer.
+func recordRequested(r *http.Request, replicas int32, err error) {
+	var oor *countOutOfRange
+	switch {
+	case err == nil:
+		n := int64(replicas)
+		requestinfo.FromRequest(r).ReplicasRequested = &n
+	case errors.As(err, &oor):
+		n := oor.requested
+		requestinfo.FromRequest(r).ReplicasRequested = &n
+	}
+}
+
 func recordScale(r *http.Request, namespace, name string, res deployments.ScaleResult, err error) {
 	info := requestinfo.FromRequest(r)
 	info.Namespace, info.Name = namespace, name

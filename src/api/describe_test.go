@@ -31,6 +31,7 @@ func (s previousScaler) Scale(_ context.Context, namespace, name string, replica
 
 func TestRequestInfo(t *testing.T) {
 	i32 := func(n int32) *int32 { return &n }
+	i64 := func(n int64) *int64 { return &n }
 	tests := []struct {
 		name    string
 		method  string
@@ -74,7 +75,7 @@ func TestRequestInfo(t *testing.T) {
 		{
 			name: "scale", method: "PUT", target: "/api/v1/namespaces/shop/deployments/web/replicas", body: `{"replicaCount": 4}`,
 			want: requestinfo.Info{
-				Verb: "scale", Namespace: "shop", Name: "web", Changed: true,
+				Verb: "scale", Namespace: "shop", Name: "web", Changed: true, ReplicasRequested: i64(4),
 				ReplicasBefore: i32(3), ReplicasAfter: i32(4), ResourceVersionBefore: "100", ResourceVersionAfter: "101",
 			},
 		},
@@ -82,15 +83,20 @@ func TestRequestInfo(t *testing.T) {
 			name: "scale precondition failed", method: "PUT", target: "/api/v1/deployments/web/replicas", body: `{"replicaCount": 4}`,
 			scaler: previousScaler{err: deployments.PreconditionFailed("default", "web", "99", "100")},
 			want: requestinfo.Info{
-				Verb: "scale", Namespace: "default", Name: "web", Status: 412,
+				Verb: "scale", Namespace: "default", Name: "web", Status: 412, ReplicasRequested: i64(4),
 				ReplicasBefore: i32(3), ResourceVersionBefore: "100",
 			},
 			wantMsg: `"99"`,
 		},
 		{
 			name: "scale with a bad body", method: "PUT", target: "/api/v1/deployments/web/replicas", body: `{"replicaCount": -1}`,
-			want:    requestinfo.Info{Verb: "scale", Namespace: "default", Name: "web", Status: 400},
+			want:    requestinfo.Info{Verb: "scale", Namespace: "default", Name: "web", Status: 400, ReplicasRequested: i64(-1)},
 			wantMsg: "must not be negative",
+		},
+		{
+			name: "scale with a count too large for any int", method: "PUT", target: "/api/v1/deployments/web/replicas", body: `{"replicaCount": 99999999999999999999}`,
+			want:    requestinfo.Info{Verb: "scale", Namespace: "default", Name: "web", Status: 400},
+			wantMsg: "above the maximum",
 		},
 	}
 	for _, tt := range tests {

@@ -118,6 +118,7 @@ func (s *server) putReplicas(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	replicas, err := decodeReplicaCount(body, s.maxReplicas)
+	recordRequested(r, replicas, err)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

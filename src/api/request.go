@@ -317,6 +317,16 @@ func decodeReplicaCount(body []byte, max int32) (int32, error) {
 	return parseReplicaCount(raw, max)
 }
 
+// countOutOfRange is the 400 of a replicaCount that is an integer outside
+// [0, --max-replicas]; it keeps the integer for the audit event.
+type countOutOfRange struct {
+	requested int64
+	err       error
+}
+
+func (e *countOutOfRange) Error() string { return e.err.Error() }
+func (e *countOutOfRange) Unwrap() error { return e.err }
+
 // parseReplicaCount checks one JSON value: an integer literal (no fraction
 // or exponent, as Kubernetes' int32 fields) in [0, max].
 func parseReplicaCount(raw json.RawMessage, max int32) (int32, error) {
@@ -336,11 +346,15 @@ func parseReplicaCount(raw json.RawMessage, max int32) (int32, error) {
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	switch {
-	case err != nil && s[0] == '-', err == nil && n < 0:
+	case err != nil && s[0] == '-':
 		return 0, badRequest("replicaCount must not be negative, got %s", s)
-	case err != nil, n > int64(max):
+	case err != nil:
 		// ParseInt fails here only on overflow: the literal is valid JSON.
 		return 0, badRequest("replicaCount %s is above the maximum of %d (--max-replicas)", s, max)
+	case n < 0:
+		return 0, &countOutOfRange{requested: n, err: badRequest("replicaCount must not be negative, got %s", s)}
+	case n > int64(max):
+		return 0, &countOutOfRange{requested: n, err: badRequest("replicaCount %s is above the maximum of %d (--max-replicas)", s, max)}
 	}
 	return int32(n), nil // #nosec G115 -- n is in [0, max] and max is an int32
 }

@@ -14,7 +14,7 @@ func openAudit(cfg *Config, log *slog.Logger, m *metrics.Metrics) (*audit.Logger
 	if cfg.AuditLogFormat != "" && cfg.AuditLogFormat != audit.FormatJSON {
 		return nil, fmt.Errorf("--audit-log-format %q: only %q is supported", cfg.AuditLogFormat, audit.FormatJSON)
 	}
-	opts := audit.Options{Reads: cfg.AuditReads, OnDrop: m.AuditEventDropped, Logger: log}
+	opts := audit.Options{Reads: cfg.AuditReads, OnDrop: m.AuditEventDropped, OnPanic: m.HandlerPanicked, Logger: log}
 	if cfg.AuditOutput != nil {
 		return audit.New(cfg.AuditOutput, nil, opts), nil
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -53,6 +54,8 @@ type Server struct {
 	opsListener net.Listener
 	apiServer   *http.Server
 	opsServer   *http.Server
+	// inflight counts the API requests being served (see trackInflight).
+	inflight atomic.Int64
 }
 
 // New builds the server from cfg and binds its listeners, so that a bad
@@ -134,6 +137,8 @@ func NewWithClient(cfg *Config, client kubernetes.Interface) (*Server, error) {
 	// The router fills each request's requestinfo.Info (route template,
 	// verb, target, outcome) for the metrics and audit middleware.
 	router := api.NewRouter(apiOpts)
+	s.metrics.InitRoutes(metricRoutes())
+	s.metrics.InitNamespaces(cfg.Namespaces)
 	if s.audit, err = openAudit(cfg, log, s.metrics); err != nil {
 		s.stopKubeMetrics()
 		return nil, err
@@ -143,7 +148,9 @@ func NewWithClient(cfg *Config, client kubernetes.Interface) (*Server, error) {
 	// every answer, 403s and 429s included, is counted and audited.
 	// Reverify, inside them, refuses requests on connections opened before
 	// their certificate stopped verifying (CA removed, revoked, expired).
-	handler := growStack(tlsconfig.Middleware(s.audit.Middleware(s.metrics.Middleware(s.reloader.Reverify(router)))))
+	// trackInflight, outermost, counts the requests a shutdown that runs out
+	// of time cuts.
+	handler := growStack(s.trackInflight(tlsconfig.Middleware(s.audit.Middleware(s.metrics.Middleware(s.reloader.Reverify(router))))))
 	// net/http reports failed handshakes only on its ErrorLog; the watcher
 	// reads them from there, counts and audits each, and logs it at debug.
 	watcher := handshakes.New(log, func(f handshakes.Failure) {
@@ -193,19 +200,26 @@ func (s *Server) OpsAddr() net.Addr { return s.opsListener.Addr() }
 func (s *Server) Registry() *prometheus.Registry { return s.registry }
 
 // Run serves until ctx ends (a signal) or a part fails (the cache could not
-// sync in time). On the way out readiness goes false, in-flight requests
-// finish within ShutdownTimeout, and Run returns nil after a clean stop.
+// sync in time). On the way out readiness goes false and in-flight requests
+// get ShutdownTimeout to finish; the cache, the TLS reloader, the policy
+// and the health checker keep running until then, since those requests
+// still read them (read-your-writes, ?minResourceVersion). Requests still
+// running at the deadline are cut, and logged as such. Run returns nil
+// after a stop by ctx, whether the drain finished in time or not.
 func (s *Server) Run(ctx context.Context) error {
+	// The parts' context ends only after the HTTP servers drained.
+	partsCtx, stopParts := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopParts()
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return s.reloader.Run(gctx) })
+	g.Go(func() error { return s.reloader.Run(partsCtx) })
 	if s.authz != nil {
-		g.Go(func() error { return s.authz.Run(gctx) })
+		g.Go(func() error { return s.authz.Run(partsCtx) })
 	}
-	g.Go(func() error { s.checker.Run(gctx); return nil })
+	g.Go(func() error { s.checker.Run(partsCtx); return nil })
 	g.Go(func() error {
-		err := s.cache.Start(gctx)
-		if err != nil && gctx.Err() != nil {
-			return nil // stopped by a signal or another part's failure, not a sync failure
+		err := s.cache.Start(partsCtx)
+		if err != nil && partsCtx.Err() != nil {
+			return nil // stopped after a signal or another part's failure, not a sync failure
 		}
 		return err
 	})
@@ -219,11 +233,8 @@ func (s *Server) Run(ctx context.Context) error {
 	})
 	g.Go(func() error {
 		<-gctx.Done()
-		s.checker.SetShuttingDown()
-		s.log.Info("shutting down", "timeout", s.cfg.ShutdownTimeout.String())
-		sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
-		defer cancel()
-		return errors.Join(s.apiServer.Shutdown(sctx), s.opsServer.Shutdown(sctx))
+		defer stopParts()
+		return s.shutdown()
 	})
 	err := g.Wait()
 	s.release()
@@ -241,6 +252,16 @@ func (s *Server) release() {
 		s.log.Error("closing the audit log", "error", err.Error())
 	}
 	s.stopKubeMetrics()
+}
+
+// metricRoutes are the API's routes, for the HTTP metrics to show from
+// start-up.
+func metricRoutes() []metrics.Route {
+	var routes []metrics.Route
+	for _, rt := range api.Routes() {
+		routes = append(routes, metrics.Route{Template: rt.Path, Method: rt.Method})
+	}
+	return routes
 }
 
 func ignoreClosed(err error) error {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -396,5 +397,71 @@ func TestMiddlewareImplicitOK(t *testing.T) {
 	events := audittest.Decode(t, out.Bytes())
 	if len(events) != 1 || events[0].RequestID != id || events[0].Outcome.Status != 200 {
 		t.Errorf("events = %s, want one with status 200 and request ID %q", audittest.String(events), id)
+	}
+}
+
+// TestMiddlewareAnswersCountsAndAuditsAPanic: a handler that panics gets
+// its request answered 500 with the error envelope, counted, logged once
+// with its stack, and audited, GETs included.
+func TestMiddlewareAnswersCountsAndAuditsAPanic(t *testing.T) {
+	for _, method := range []string{"PUT", "GET"} {
+		t.Run(method, func(t *testing.T) {
+			var out, logs syncBuffer
+			var panics atomic.Int32
+			l := audit.New(&out, nil, audit.Options{OnPanic: func() { panics.Add(1) }, Logger: newLogger(&logs)})
+			defer l.Close()
+			srv := httptest.NewServer(l.Middleware(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+				info := requestinfo.From(r.Context())
+				info.Verb, info.Namespace, info.Name = "scale", "default", "web"
+				panic("a bug in the handler")
+			})))
+			defer srv.Close()
+			req, _ := http.NewRequest(method, srv.URL+"/api/v1/deployments/web/replicas", nil)
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatalf("%s: %v, want a 500 answer", method, err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 500 || strings.TrimSpace(string(body)) != `{"error":"internal server error"}` ||
+				resp.Header.Get("Content-Type") != "application/json" {
+				t.Errorf("answer = %d %q (%s), want 500 with the error envelope", resp.StatusCode, body, resp.Header.Get("Content-Type"))
+			}
+			l.Flush()
+			events := audittest.Decode(t, out.Bytes())
+			if len(events) != 1 || events[0].Outcome.Status != 500 || events[0].Outcome.Message != "internal server error" ||
+				events[0].Name != "web" || events[0].RequestID != resp.Header.Get("X-Request-ID") {
+				t.Errorf("events = %s, want one 500 for web with the answer's request ID", audittest.String(events))
+			}
+			if panics.Load() != 1 {
+				t.Errorf("panics counted = %d, want 1", panics.Load())
+			}
+			if n := strings.Count(string(logs.Bytes()), "API handler panicked"); n != 1 ||
+				!strings.Contains(string(logs.Bytes()), "a bug in the handler") || !strings.Contains(string(logs.Bytes()), "goroutine") {
+				t.Errorf("log = %s, want one line with the panic and its stack", logs.Bytes())
+			}
+		})
+	}
+}
+
+// TestEventCarriesTheRequestedCount: a PUT refused or failed after its body
+// was read says in its event what count it asked for.
+func TestEventCarriesTheRequestedCount(t *testing.T) {
+	var out syncBuffer
+	l := audit.New(&out, nil, audit.Options{})
+	defer l.Close()
+	handler := l.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		info := requestinfo.From(r.Context())
+		info.Verb, info.Namespace, info.Name = "scale", "default", "web"
+		requested := int64(5000)
+		info.ReplicasRequested = &requested
+		info.Status, info.Reason = 400, "replicaCount 5000 is above the maximum of 1000 (--max-replicas)"
+		w.WriteHeader(400)
+	}))
+	handler.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("PUT", "/api/v1/deployments/web/replicas", nil))
+	l.Flush()
+	events := audittest.Decode(t, out.Bytes())
+	if len(events) != 1 || events[0].Replicas == nil || events[0].Replicas.Requested == nil || *events[0].Replicas.Requested != 5000 {
+		t.Errorf("events = %s, want replicas.requested 5000", audittest.String(events))
 	}
 }

@@ -60,10 +60,15 @@ type Event struct {
 	LatencySeconds float64 `json:"latencySeconds,omitempty"`
 }
 
-// ReplicasChange is a replica count before and after a scale.
+// ReplicasChange is a replica count before and after a scale, and the
+// count the client asked for.
 type ReplicasChange struct {
-	Before *int32 `json:"before,omitempty"`
-	After  *int32 `json:"after,omitempty"`
+	// Requested is the replicaCount of the PUT's body, whenever it was an
+	// integer: also on refused and failed PUTs, so the event says what was
+	// attempted.
+	Requested *int64 `json:"requested,omitempty"`
+	Before    *int32 `json:"before,omitempty"`
+	After     *int32 `json:"after,omitempty"`
 }
 
 // VersionChange is a resourceVersion before and after a scale.

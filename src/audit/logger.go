@@ -37,8 +37,11 @@ type Options struct {
 	// OnDrop is called for each event dropped because the buffer was full
 	// or the stream failed; for a metric.
 	OnDrop func()
-	// Logger receives the Logger's own problems (the stream failing). Nil
-	// discards them.
+	// OnPanic is called for each request whose handler panicked (see
+	// Middleware); for a metric.
+	OnPanic func()
+	// Logger receives the Logger's own problems (the stream failing) and
+	// the panics Middleware recovers. Nil discards them.
 	Logger *slog.Logger
 }
 
@@ -83,6 +86,9 @@ func New(out io.Writer, closer io.Closer, opts Options) *Logger {
 	}
 	if opts.OnDrop == nil {
 		opts.OnDrop = func() {}
+	}
+	if opts.OnPanic == nil {
+		opts.OnPanic = func() {}
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)

@@ -4,7 +4,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"runtime/debug"
 	"time"
 
 	"github.com/replicasd/replicasd/src/requestinfo"
@@ -42,6 +44,9 @@ const maxCapturedBody = 4 << 10
 // into the context when no earlier middleware did, and the client identity
 // from tlsconfig.IdentityFrom, so it must run inside tlsconfig.Middleware
 // and outside everything that can refuse a request.
+//
+// A handler's panic is recovered here and answered 500 (see finish), so
+// that the request is audited all the same.
 func (l *Logger) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -56,18 +61,62 @@ func (l *Logger) Middleware(next http.Handler) http.Handler {
 		}
 
 		rec := &recorder{ResponseWriter: w, logger: l, method: r.Method, info: info}
+		defer l.finish(rec, r, info, start)
 		next.ServeHTTP(rec, r)
-
-		if rec.status == 0 {
-			// Nothing written: net/http answers 200 once this returns, with
-			// the headers set by then.
-			rec.answering(http.StatusOK)
-		}
-		if !l.audited(r.Method, rec.status) {
-			return
-		}
-		l.Log(requestEvent(r, info, rec.status, rec.body, start, time.Since(start)))
 	})
+}
+
+// finish writes the request's audit event once it is answered. It runs
+// deferred, so that a request whose handler panicked is answered (500 with
+// the error envelope, unless an answer had begun), counted, logged once
+// with its stack, and audited like any other; net/http would only log the
+// panic and drop the connection. http.ErrAbortHandler, a deliberate abort,
+// is audited and then passed on to net/http.
+func (l *Logger) finish(rec *recorder, r *http.Request, info *requestinfo.Info, start time.Time) {
+	v := recover()
+	if v != nil && v != http.ErrAbortHandler { //nolint:errorlint // recover returns the value itself
+		l.answerPanic(v, rec, r, info)
+	}
+	if rec.status == 0 {
+		// Nothing written: net/http answers 200 once the handler returns,
+		// with the headers set by then.
+		rec.answering(http.StatusOK)
+	}
+	// A panic is audited whatever the method: it is a bug to look into.
+	if v != nil || l.audited(r.Method, rec.status) {
+		l.Log(requestEvent(r, info, rec.status, rec.body, start, time.Since(start)))
+	}
+	if v != nil && v == http.ErrAbortHandler { //nolint:errorlint // see above
+		panic(v)
+	}
+}
+
+// panicMessage is the error envelope's message of a request whose handler
+// panicked; the log line has the panic and its stack.
+const panicMessage = "internal server error"
+
+// answerPanic answers, counts and logs a request whose handler panicked
+// with v.
+func (l *Logger) answerPanic(v any, rec *recorder, r *http.Request, info *requestinfo.Info) {
+	l.opts.OnPanic()
+	l.opts.Logger.Error("API handler panicked", "method", r.Method, "path", r.URL.Path,
+		"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+	info.Status, info.Reason = http.StatusInternalServerError, panicMessage
+	if info.RequestID == "" {
+		// Audited whatever the method, so it gets an ID like every audited
+		// request.
+		info.RequestID = NewRequestID()
+	}
+	if rec.status != 0 {
+		return // an answer has begun: too late to change it
+	}
+	h := rec.Header()
+	for _, k := range []string{"Content-Length", "Etag", "Retry-After", "Allow"} {
+		delete(h, k)
+	}
+	h.Set("Content-Type", "application/json")
+	rec.WriteHeader(http.StatusInternalServerError)
+	_, _ = rec.Write([]byte(`{"error":"` + panicMessage + `"}` + "\n"))
 }
 
 // audited reports whether a request gets an audit event.
@@ -99,8 +148,8 @@ func requestEvent(r *http.Request, info *requestinfo.Info, status int, body []by
 	if id, ok := tlsconfig.IdentityFrom(r.Context()); ok {
 		ev.Client = &id
 	}
-	if info.ReplicasBefore != nil || info.ReplicasAfter != nil {
-		ev.Replicas = &ReplicasChange{Before: info.ReplicasBefore, After: info.ReplicasAfter}
+	if info.ReplicasRequested != nil || info.ReplicasBefore != nil || info.ReplicasAfter != nil {
+		ev.Replicas = &ReplicasChange{Requested: info.ReplicasRequested, Before: info.ReplicasBefore, After: info.ReplicasAfter}
 	}
 	if info.ResourceVersionBefore != "" || info.ResourceVersionAfter != "" {
 		ev.ResourceVersion = &VersionChange{Before: info.ResourceVersionBefore, After: info.ResourceVersionAfter}

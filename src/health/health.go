@@ -111,31 +111,44 @@ func (c *Checker) probeOnce(ctx context.Context) {
 	}
 }
 
-// Check reports whether Kubernetes is connected: the last probe succeeded
-// and the informer's watch is not failing.
-func (c *Checker) Check() error {
+// The reasons Ready and Check give. They are all that clients see, on
+// /readyz and on the API's /api/v1/health: the underlying errors carry the
+// Kubernetes API server's URL and address, so they go to the log instead
+// (Run logs the probe's, the cache the watch's).
+var (
+	ErrShuttingDown   = errors.New("shutting down")
+	ErrNotSynced      = errors.New("deployment cache not synced")
+	ErrAPIUnreachable = errors.New("kubernetes API unreachable")
+	ErrWatchFailing   = errors.New("watching deployments failed")
+)
+
+// Ready reports whether the server should receive traffic: not shutting
+// down, the cache synced, the last probe of the Kubernetes API succeeded
+// and the informer's watch is not failing. The error is one of the Err
+// values above.
+func (c *Checker) Ready() error {
+	if c.shuttingDown.Load() {
+		return ErrShuttingDown
+	}
+	if !c.opts.Synced() {
+		return ErrNotSynced
+	}
 	c.mu.RLock()
 	err := c.probeErr
 	c.mu.RUnlock()
 	if err != nil {
-		return fmt.Errorf("kubernetes API unreachable: %w", err)
+		return ErrAPIUnreachable
 	}
 	if err := c.opts.WatchError(); err != nil {
-		return fmt.Errorf("watching deployments failed: %w", err)
+		return ErrWatchFailing
 	}
 	return nil
 }
 
-// Ready reports whether the server should receive traffic.
-func (c *Checker) Ready() error {
-	if c.shuttingDown.Load() {
-		return errors.New("shutting down")
-	}
-	if !c.opts.Synced() {
-		return errors.New("deployment cache not synced")
-	}
-	return c.Check()
-}
+// Check is Ready, for GET /api/v1/health: the API's health and /readyz
+// read the same state, so that /api/v1/health never says healthy while
+// reads answer 503 (before the cache synced) or while the server drains.
+func (c *Checker) Check() error { return c.Ready() }
 
 // SetShuttingDown turns readiness false for good, so load balancers stop
 // sending new requests while in-flight ones drain.

@@ -57,6 +57,7 @@ type Metrics struct {
 	rywTimeouts     prometheus.Counter
 
 	auditEventsDropped prometheus.Counter
+	handlerPanics      prometheus.Counter
 }
 
 // New creates the metrics and registers them, with build_info, on reg.
@@ -139,6 +140,10 @@ func New(reg prometheus.Registerer) *Metrics {
 			Namespace: Namespace, Name: "audit_events_dropped_total",
 			Help: "Audit events dropped because the audit stream could not keep up.",
 		}),
+		handlerPanics: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "http_handler_panics_total",
+			Help: "API requests whose handler panicked; each was answered 500 (when nothing had been sent yet) and audited.",
+		}),
 	}
 
 	info := version.Get()
@@ -154,11 +159,15 @@ func New(reg prometheus.Registerer) *Metrics {
 		m.cacheDeployments, m.informerEvents, m.informerLastEvent, m.informerWatchErrors, m.cacheReads,
 		m.kubeRequests, m.kubeDuration,
 		m.scaleOperations, m.rywWait, m.rywTimeouts,
-		m.auditEventsDropped,
+		m.auditEventsDropped, m.handlerPanics,
 		buildInfo,
 	)
+	m.initKnownLabels()
 	return m
 }
+
+// HandlerPanicked counts an API request whose handler panicked.
+func (m *Metrics) HandlerPanicked() { m.handlerPanics.Inc() }
 
 // AuditEventDropped counts an audit event the audit stream had no room for.
 func (m *Metrics) AuditEventDropped() { m.auditEventsDropped.Inc() }

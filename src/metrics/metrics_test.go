@@ -341,8 +341,13 @@ func TestCountScales(t *testing.T) {
 			if got := value(t, reg, "replicasd_scale_operations_total", "result="+tt.want); got != 1 {
 				t.Errorf("scale_operations_total{result=%q} = %v, want 1", tt.want, got)
 			}
-			if got := testutil.CollectAndCount(reg, "replicasd_scale_operations_total"); got != 1 {
-				t.Errorf("%d result series, want 1", got)
+			// Every result has a series from the start; only one counted.
+			total := 0.0
+			for _, result := range metrics.ScaleResults {
+				total += value(t, reg, "replicasd_scale_operations_total", "result="+result)
+			}
+			if total != 1 {
+				t.Errorf("%v scale operations counted, want 1", total)
 			}
 			if got := value(t, reg, "replicasd_scale_read_your_writes_wait_seconds"); (got == 1) != tt.wantWait {
 				t.Errorf("read-your-writes observations = %v, want them only after a success", got)
@@ -414,5 +419,53 @@ func TestAuditEventDropped(t *testing.T) {
 	m.AuditEventDropped()
 	if got := value(t, reg, "replicasd_audit_events_dropped_total"); got != 1 {
 		t.Errorf("audit_events_dropped_total = %v, want 1", got)
+	}
+}
+
+// TestFreshMetricsHaveEveryKnownLabelAtZero: before any event, each label
+// value known in advance already has its series, at 0, so that rate() and
+// absent() work from the first scrape.
+func TestFreshMetricsHaveEveryKnownLabelAtZero(t *testing.T) {
+	_, reg := newMetrics(t)
+	want := map[string][]string{
+		"replicasd_tls_handshake_errors_total": {"no_certificate", "unknown_authority", "expired", "bad_usage", "protocol", "other"},
+		"replicasd_scale_operations_total":     {"updated", "noop", "precondition_failed", "conflict_retried", "forbidden", "error"},
+		"replicasd_cert_reloads_total":         {"success", "failure"},
+		"replicasd_informer_events_total":      {"add", "update", "delete"},
+	}
+	labelOf := map[string]string{
+		"replicasd_tls_handshake_errors_total": "reason",
+		"replicasd_scale_operations_total":     "result",
+		"replicasd_cert_reloads_total":         "result",
+		"replicasd_informer_events_total":      "type",
+	}
+	for name, values := range want {
+		for _, v := range values {
+			if got, ok := lookup(t, reg, name, labelOf[name]+"="+v); !ok || got != 0 {
+				t.Errorf("%s{%s=%q} = %v (present %v), want 0", name, labelOf[name], v, got, ok)
+			}
+		}
+	}
+	if got, ok := lookup(t, reg, "replicasd_http_handler_panics_total"); !ok || got != 0 {
+		t.Errorf("replicasd_http_handler_panics_total = %v (present %v), want 0", got, ok)
+	}
+}
+
+func TestInitRoutesAndNamespacesCreateTheirSeries(t *testing.T) {
+	m, reg := newMetrics(t)
+	m.InitRoutes([]metrics.Route{{Template: "/api/v1/deployments", Method: "GET"}, {Template: "/api/v1/deployments/{name}/replicas", Method: "PUT"}})
+	m.InitNamespaces([]string{"quiet"})
+	for _, rt := range [][2]string{{"/api/v1/deployments", "GET"}, {"/api/v1/deployments/{name}/replicas", "PUT"}} {
+		for _, code := range []string{"200", "500", "502", "503", "504"} {
+			if got, ok := lookup(t, reg, "replicasd_http_requests_total", "route="+rt[0], "method="+rt[1], "code="+code); !ok || got != 0 {
+				t.Errorf("requests %v %s = %v (present %v), want 0", rt, code, got, ok)
+			}
+		}
+		if got, ok := lookup(t, reg, "replicasd_http_request_duration_seconds", "route="+rt[0], "method="+rt[1]); !ok || got != 0 {
+			t.Errorf("duration %v = %v (present %v), want an empty histogram", rt, got, ok)
+		}
+	}
+	if got, ok := lookup(t, reg, "replicasd_cache_deployments", "namespace=quiet"); !ok || got != 0 {
+		t.Errorf("cache_deployments{namespace=quiet} = %v (present %v), want 0", got, ok)
 	}
 }

@@ -28,6 +28,11 @@ const (
 	ScaleError = "error"
 )
 
+// ScaleResults lists every result, in the order of the constants.
+var ScaleResults = []string{
+	ScaleUpdated, ScaleNoop, ScalePreconditionFailed, ScaleConflictRetried, ScaleForbidden, ScaleError,
+}
+
 // Scaler is the write side, as the API uses it (api.Scaler).
 type Scaler interface {
 	Scale(ctx context.Context, namespace, name string, replicas int32, ifMatch deployments.IfMatch) (deployments.ScaleResult, error)

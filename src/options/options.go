@@ -117,7 +117,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Context, "context", o.Context, "kubeconfig context to use")
 	fs.StringSliceVar(&o.Namespaces, "namespace", o.Namespaces, "namespace to watch and serve; repeatable or comma-separated; default all namespaces")
 	fs.StringVar(&o.DefaultNamespace, "default-namespace", o.DefaultNamespace, "namespace of the un-namespaced paths (defaults to the only --namespace when exactly one is given)")
-	fs.IntVar(&o.MaxReplicas, "max-replicas", o.MaxReplicas, "upper bound for a PUT's replicaCount")
+	fs.IntVar(&o.MaxReplicas, "max-replicas", o.MaxReplicas, "upper bound for a PUT's replicaCount; at least 1")
 	fs.Float32Var(&o.KubeAPIQPS, "kube-api-qps", o.KubeAPIQPS, "client-side QPS limit towards the Kubernetes API")
 	fs.IntVar(&o.KubeAPIBurst, "kube-api-burst", o.KubeAPIBurst, "client-side burst limit towards the Kubernetes API")
 	fs.DurationVar(&o.CacheSyncTimeout, "cache-sync-timeout", o.CacheSyncTimeout, "give up starting when the cache cannot sync within this time")
@@ -239,8 +239,11 @@ func (o *Options) Validate() []error {
 		add("--default-namespace %q is not one of the watched namespaces (--namespace %s)", o.DefaultNamespace, strings.Join(o.Namespaces, ","))
 	}
 
-	if o.MaxReplicas < 0 || o.MaxReplicas > math.MaxInt32 {
-		add("--max-replicas %d: must be between 0 and %d", o.MaxReplicas, math.MaxInt32)
+	// 0 would allow only scaling to zero, which is seldom meant; older
+	// releases even read it as the default of 1000. Refused, so that no
+	// value means something other than what it says.
+	if o.MaxReplicas < 1 || o.MaxReplicas > math.MaxInt32 {
+		add("--max-replicas %d: must be between 1 and %d", o.MaxReplicas, math.MaxInt32)
 	}
 	if o.KubeAPIQPS <= 0 {
 		add("--kube-api-qps %v: must be positive", o.KubeAPIQPS)

@@ -1,6 +1,7 @@
 package options
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+	"k8s.io/klog/v2"
 )
 
 func parse(t *testing.T, args []string, env map[string]string) (*Options, error) {
@@ -144,5 +146,71 @@ func TestLoggerFormats(t *testing.T) {
 	l.Warn("shown")
 	if strings.Contains(b.String(), "hidden") || !strings.Contains(b.String(), "msg=shown") {
 		t.Errorf("text log = %q", b.String())
+	}
+}
+
+// TestValidateRefusesZeroMaxReplicas: 0 used to become 1000 silently; it is
+// refused with a message naming the flag and the range.
+func TestValidateRefusesZeroMaxReplicas(t *testing.T) {
+	o, err := parse(t, append(files(t), "--max-replicas=0"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := o.Validate()
+	if len(errs) != 1 || errs[0].Error() != "--max-replicas 0: must be between 1 and 2147483647" {
+		t.Fatalf("Validate() = %v, want one problem naming --max-replicas 0", errs)
+	}
+}
+
+// TestDefaultNamespace: which namespace the un-namespaced single-Deployment
+// paths act on, and which --default-namespace values are refused.
+func TestDefaultNamespace(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		want    string // the completed DefaultNamespace
+		wantErr string // a problem Validate reports instead
+	}{
+		{name: "all namespaces", want: "default"},
+		{name: "the only --namespace", args: []string{"--namespace=shop"}, want: "shop"},
+		{name: "several namespaces keep the default", args: []string{"--namespace=shop,default"}, want: "default"},
+		{name: "explicit and watched", args: []string{"--namespace=shop,web", "--default-namespace=web"}, want: "web"},
+		{name: "from the environment", args: []string{"--namespace=shop,web"}, env: map[string]string{"REPLICASD_DEFAULT_NAMESPACE": "web"}, want: "web"},
+		{name: "explicit, any namespace when all are watched", args: []string{"--default-namespace=ops"}, want: "ops"},
+		{
+			name: "explicit but not watched", args: []string{"--namespace=shop", "--default-namespace=default"},
+			wantErr: `--default-namespace "default" is not one of the watched namespaces (--namespace shop)`,
+		},
+		{
+			name: "from the environment, not watched", args: []string{"--namespace=shop"}, env: map[string]string{"REPLICASD_DEFAULT_NAMESPACE": "web"},
+			wantErr: `--default-namespace "web" is not one of the watched namespaces (--namespace shop)`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o, err := parse(t, append(files(t), append(tt.args, "--kubeconfig="+kubeconfig(t))...), tt.env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			errs := o.Validate()
+			if tt.wantErr != "" {
+				if len(errs) != 1 || errs[0].Error() != tt.wantErr {
+					t.Fatalf("Validate() = %v, want %q", errs, tt.wantErr)
+				}
+				return
+			}
+			if len(errs) != 0 {
+				t.Fatalf("Validate() = %v", errs)
+			}
+			defer klog.ClearLogger()
+			cfg, err := o.Complete(io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.DefaultNamespace != tt.want {
+				t.Errorf("DefaultNamespace = %q, want %q", cfg.DefaultNamespace, tt.want)
+			}
+		})
 	}
 }

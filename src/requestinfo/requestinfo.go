@@ -32,7 +32,10 @@ type Info struct {
 	Namespace string
 	Name      string
 
-	// For scale requests: the state before and after the write.
+	// For scale requests: the count the client asked for, once its body
+	// held an integer (even one refused as out of range), and the state
+	// before and after the write.
+	ReplicasRequested     *int64
 	ReplicasBefore        *int32
 	ReplicasAfter         *int32
 	ResourceVersionBefore string
