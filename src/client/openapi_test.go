@@ -63,7 +63,7 @@ func TestOpenAPIOperations(t *testing.T) {
 		{name: "namespaced get", method: http.MethodGet, path: "/namespaces/{namespace}/deployments/{name}/replicas", operationID: "getNamespacedReplicas", statuses: read},
 		{name: "put", method: http.MethodPut, path: "/deployments/{name}/replicas", operationID: "putReplicas", statuses: write},
 		{name: "namespaced put", method: http.MethodPut, path: "/namespaces/{namespace}/deployments/{name}/replicas", operationID: "putNamespacedReplicas", statuses: write},
-		{name: "health", method: http.MethodGet, path: "/health", operationID: "getHealth", statuses: []string{"200", "503", "default"}},
+		{name: "health", method: http.MethodGet, path: "/health", operationID: "getHealth", statuses: []string{"200", "429", "503", "default"}},
 		{name: "openapi", method: http.MethodGet, path: "/openapi.yaml", operationID: "getOpenAPI", statuses: []string{"200", "default"}},
 		{name: "head list", method: http.MethodHead, path: "/deployments", operationID: "headDeployments", statuses: read},
 		{name: "head namespaced list", method: http.MethodHead, path: "/namespaces/{namespace}/deployments", operationID: "headNamespacedDeployments", statuses: read},
