@@ -157,9 +157,9 @@ func TestMaterializeWritesTheMountsAndRewritesOnlyPathsAndPorts(t *testing.T) {
 		t.Errorf("args:\n got %q\nwant %q", r.Args, want)
 	}
 	files := map[string]string{
-		"/etc/replicasd/tls/tls.crt":                          "crt of ns1/rel-tls",
-		"/etc/replicasd/client-ca/ca.crt":                     "ca of rel-ca",
-		"/var/run/secrets/kubernetes.io/serviceaccount/token": "token-for-ns1/rel-sa",
+		"/etc/replicasd/tls/tls.crt":                              "crt of ns1/rel-tls",
+		"/etc/replicasd/client-ca/ca.crt":                         "ca of rel-ca",
+		"/var/run/secrets/kubernetes.io/serviceaccount/token":     "token-for-ns1/rel-sa",
 		"/var/run/secrets/kubernetes.io/serviceaccount/ca.crt":    "cluster ca",
 		"/var/run/secrets/kubernetes.io/serviceaccount/namespace": "ns1",
 	}
