@@ -74,6 +74,7 @@ cleanup() {
   exit "${rc}"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 # A cluster left by a run that was killed carries its state: start afresh.
 [[ "${KEEP_CLUSTER:-}" == 1 ]] || scripts/cluster.sh down

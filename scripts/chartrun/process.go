@@ -105,8 +105,10 @@ func start(binary string, pd *pod, r *replica) (*process, error) {
 	p.cmd.Env = r.Env
 	p.cmd.Dir = r.Root
 	p.cmd.Stdout, p.cmd.Stderr = logFile, logFile
-	// Killed with chartrun, whatever kills it.
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	// Killed with chartrun, whatever kills it; in a process group of its
+	// own, so a Ctrl-C reaches chartrun, which stops it as the kubelet
+	// would, rather than the server directly.
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
 	if err := p.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", binary, err)
 	}
