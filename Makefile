@@ -31,7 +31,7 @@ unit: ## unit tests, with the race detector
 	$(GO) test -race -count=1 ./src/...
 
 .PHONY: test
-test: unit integration e2e ## every suite: unit, integration, e2e
+test: unit integration e2e e2e-external ## every suite: unit, integration, e2e (local cluster), e2e-external (chart-installed server)
 
 .PHONY: controlplane
 controlplane: ## build kube-apiserver, etcd, kwok... from Go modules into ~/.cache/replicasd (once)

@@ -3,7 +3,6 @@ package e2e
 import (
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,14 +18,11 @@ var _ = Describe("high availability: two replicas", Ordered, func() {
 		ns, path string
 	)
 	BeforeAll(func() {
-		if os.Getenv("E2E_SERVER_URL") != "" {
-			Skip("the HA specs start their own server processes")
-		}
 		a = primary
-		b = startServer("secondary")
+		b = secondaryServer()
 		b.waitReady()
 		DeferCleanup(func() {
-			if b.cmd.ProcessState == nil {
+			if b.cmd != nil && b.cmd.ProcessState == nil {
 				b.terminate()
 			}
 		})

@@ -10,6 +10,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/rand"
 )
@@ -62,5 +63,57 @@ var _ = Describe("the Helm chart", func() {
 			checked++
 		}
 		Expect(checked).To(BeNumerically(">=", 5), "variants dry-run")
+	})
+})
+
+// In external mode the least-privilege RBAC spec checks the token of the
+// server's ServiceAccount: it proves the chart's RBAC only if every grant
+// that token has is the chart's (deploy/rbac binds the same ServiceAccount
+// under other names, and would widen or replace what is tested).
+var _ = Describe("the chart's RBAC as installed (external mode)", func() {
+	It("grants the server's ServiceAccount through the chart's bindings and roles only", func() {
+		if !external() {
+			Skip("the suite installed deploy/rbac itself: no chart is installed (make e2e-external runs this spec)")
+		}
+		ctx := context.Background()
+		fromChart := func(kind, name string, labels map[string]string) {
+			GinkgoHelper()
+			Expect(labels).To(HaveKeyWithValue("app.kubernetes.io/managed-by", "Helm"), "%s %s is not the chart's", kind, name)
+			Expect(labels).To(HaveKey("helm.sh/chart"), "%s %s is not the chart's", kind, name)
+		}
+		sa, err := adminKube.CoreV1().ServiceAccounts("replicasd-system").Get(ctx, "replicasd", metav1.GetOptions{})
+		Expect(err).NotTo(HaveOccurred())
+		fromChart("ServiceAccount", sa.Name, sa.Labels)
+
+		grants := func(subjects []rbacv1.Subject) bool {
+			for _, s := range subjects {
+				if s.Kind == rbacv1.ServiceAccountKind && s.Namespace == sa.Namespace && s.Name == sa.Name {
+					return true
+				}
+			}
+			return false
+		}
+		found := 0
+		crbs, err := adminKube.RbacV1().ClusterRoleBindings().List(ctx, metav1.ListOptions{})
+		Expect(err).NotTo(HaveOccurred())
+		for _, b := range crbs.Items {
+			if !grants(b.Subjects) {
+				continue
+			}
+			found++
+			fromChart("ClusterRoleBinding", b.Name, b.Labels)
+			role, err := adminKube.RbacV1().ClusterRoles().Get(ctx, b.RoleRef.Name, metav1.GetOptions{})
+			Expect(err).NotTo(HaveOccurred())
+			fromChart("ClusterRole", role.Name, role.Labels)
+		}
+		rbs, err := adminKube.RbacV1().RoleBindings("").List(ctx, metav1.ListOptions{})
+		Expect(err).NotTo(HaveOccurred())
+		for _, b := range rbs.Items {
+			if grants(b.Subjects) {
+				found++
+				fromChart("RoleBinding", b.Namespace+"/"+b.Name, b.Labels)
+			}
+		}
+		Expect(found).To(BeNumerically(">=", 1), "no binding grants %s/%s anything", sa.Namespace, sa.Name)
 	})
 })

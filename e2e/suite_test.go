@@ -1,7 +1,16 @@
 // Package e2e runs replicasd against a real cluster (KUBECONFIG): the local
 // kwok cluster here, kind in GitHub Actions. The server runs as local
-// processes under the least-privilege ServiceAccount of deploy/rbac, or, with
-// E2E_SERVER_URL, is the in-cluster service the workflow installed.
+// processes under the least-privilege ServiceAccount of deploy/rbac, or, in
+// external mode (E2E_SERVER_URL), is a server the Helm chart installed: in
+// the kind cluster (the GitHub workflow), or the chart's Deployment run as
+// local processes by scripts/chartrun (`make e2e-external` here).
+//
+// External mode reads E2E_SERVER_URL and E2E_OPS_URL (the server most specs
+// use), E2E_SECONDARY_URL and E2E_SECONDARY_OPS_URL (another replica of the
+// same install, for the HA specs; without them the suite starts its own
+// second replica), and E2E_CERTS_DIR (ca.crt and ca.key of the server's
+// client CA; relative to the repository root unless absolute). It leaves the
+// cluster's RBAC as the chart installed it.
 package e2e
 
 import (
@@ -54,25 +63,61 @@ var _ = BeforeSuite(func() {
 	Expect(err).NotTo(HaveOccurred())
 
 	certsDir = GinkgoT().TempDir()
-	if dir := os.Getenv("E2E_CERTS_DIR"); dir != "" {
-		// The workflow made the CA the in-cluster server trusts.
+	if dir := externalCertsDir(); dir != "" {
+		// The CA the installed server trusts (make deploy made it).
 		ca, err = certs.Load(filepath.Join(dir, "ca.crt"), filepath.Join(dir, "ca.key"))
-		Expect(err).NotTo(HaveOccurred())
+		Expect(err).NotTo(HaveOccurred(), "E2E_CERTS_DIR=%s", dir)
 	} else {
+		Expect(external()).To(BeFalse(), "E2E_SERVER_URL needs E2E_CERTS_DIR: the directory with the ca.crt and ca.key of the server's client CA")
 		ca, err = certs.NewCA("replicasd-e2e-ca")
 		Expect(err).NotTo(HaveOccurred())
 	}
 
-	applyRBAC()
+	// An installed server runs under the chart's RBAC, which the RBAC
+	// specs must test as it is: deploy/rbac holds objects of the same
+	// names, so applying it would replace what they check.
+	if !external() {
+		applyRBAC()
+	}
 	saKubeconfig, saKube = serviceAccountKubeconfig()
 
-	if url := os.Getenv("E2E_SERVER_URL"); url != "" {
-		primary = externalServer(url)
+	if external() {
+		primary = externalServer(os.Getenv("E2E_SERVER_URL"))
 	} else {
 		primary = startServer("primary")
 	}
 	primary.waitReady()
 })
+
+// external reports whether the suite runs against an installed server
+// (E2E_SERVER_URL) rather than processes it starts.
+func external() bool {
+	return os.Getenv("E2E_SERVER_URL") != ""
+}
+
+// externalCertsDir is E2E_CERTS_DIR, made absolute: `go test` runs in e2e/,
+// while the path is given from the repository root, where make runs.
+func externalCertsDir() string {
+	dir := os.Getenv("E2E_CERTS_DIR")
+	if dir == "" || filepath.IsAbs(dir) {
+		return dir
+	}
+	return filepath.Join(repo, dir)
+}
+
+// secondaryServer is a second replica for the HA specs: the installed
+// server's other replica (E2E_SECONDARY_URL) when there is one, else a
+// process the suite starts, under the same ServiceAccount and CA.
+func secondaryServer() *server {
+	GinkgoHelper()
+	url := os.Getenv("E2E_SECONDARY_URL")
+	if url == "" {
+		return startServer("secondary")
+	}
+	s := externalServer(url)
+	s.name, s.ops = "secondary", os.Getenv("E2E_SECONDARY_OPS_URL")
+	return s
+}
 
 // applyRBAC installs deploy/rbac (namespace, ServiceAccount, ClusterRole
 // and binding) with kubectl-like create-or-update semantics.

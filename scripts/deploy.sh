@@ -7,6 +7,8 @@
 #   make deploy TLS_SECRET=my-tls CLIENT_CA_SECRET=my-ca   # Secrets you made
 #   make deploy HELM_ARGS="--set replicaCount=3 -f my-values.yaml"
 #   make undeploy                      # helm uninstall (Secrets and namespace stay)
+#   scripts/deploy.sh --template FILE  # everything but the install: namespace, certificates and
+#                                      # Secrets applied, the chart rendered (helm template) into FILE
 #
 # Without TLS_SECRET, it makes development certificates once, in
 # certs/deploy-<namespace>/ (a CA, a server certificate naming the Service
@@ -23,6 +25,8 @@
 #   IMAGE, IMAGE_TAG   the image (as built by `make image`)
 #   TLS_SECRET, CLIENT_CA_SECRET   existing Secrets to use
 #   NO_DEV_CERTS=1     neither make nor pass certificate Secrets
+#   DEPLOY_CERTS_DIR   where the development certificates are made (default
+#                      certs/deploy-<namespace>)
 #   HELM_ARGS          more arguments for helm upgrade --install
 #   DEPLOY_WAIT        "true" (default) waits for the rollout, up to DEPLOY_TIMEOUT (5m)
 #   KUBECTL            kubectl to use (default: on PATH, else the one
@@ -56,6 +60,10 @@ if [[ "${1:-}" == "--uninstall" ]]; then
   "${HELM}" uninstall "${RELEASE}" --namespace "${NS}" --wait
   exit 0
 fi
+TEMPLATE_OUT=""
+if [[ "${1:-}" == "--template" ]]; then
+  TEMPLATE_OUT="${2:?--template needs an output file}"
+fi
 
 "${KUBECTL}" version >/dev/null 2>&1 ||
   die "no cluster answers (KUBECONFIG=${KUBECONFIG:-~/.kube/config}); point KUBECONFIG at one, e.g. \`make cluster-up\`"
@@ -86,7 +94,7 @@ set_args=()
 if [[ -z "${TLS_SECRET}" && -z "${NO_DEV_CERTS}" ]]; then
   # The release's full name, as the chart computes it.
   if [[ "${RELEASE}" == *replicasd* ]]; then fullname="${RELEASE}"; else fullname="${RELEASE}-replicasd"; fi
-  certs="certs/deploy-${NS}"
+  certs="${DEPLOY_CERTS_DIR:-certs/deploy-${NS}}"
   if [[ ! -f "${certs}/server.crt" ]]; then
     log "making development certificates in ${certs}/"
     names=()
@@ -105,6 +113,15 @@ fi
 [[ -z "${CLIENT_CA_SECRET}" ]] || set_args+=(--set-string "clientCA.existingSecret=${CLIENT_CA_SECRET}")
 set_args+=(--set-string "image.repository=${IMAGE}")
 [[ -z "${IMAGE_TAG}" ]] || set_args+=(--set-string "image.tag=${IMAGE_TAG}")
+
+if [[ -n "${TEMPLATE_OUT}" ]]; then
+  # The same release, values and Secrets as the install below, rendered
+  # only: scripts/e2e-external.sh runs the result with scripts/chartrun.
+  log "helm template ${RELEASE} ${CHART} --namespace ${NS} ${set_args[*]} ${HELM_ARGS} > ${TEMPLATE_OUT}"
+  # shellcheck disable=SC2086 # HELM_ARGS is a list of arguments
+  "${HELM}" template "${RELEASE}" "${CHART}" --namespace "${NS}" "${set_args[@]}" ${HELM_ARGS} >"${TEMPLATE_OUT}"
+  exit 0
+fi
 
 wait_args=()
 [[ "${WAIT}" != true ]] || wait_args=(--wait --timeout "${TIMEOUT}")
