@@ -84,6 +84,7 @@ if [[ "${MODE}" == quick ]]; then
     --chart bench/tmp/quick/benchmarks.png
   )
 else
+  # shellcheck disable=SC2054 # the commas separate the values of one flag
   args+=(
     --sizes 1000,10000 --heap-sizes 1000,10000,50000
     --runs 3 --warmup 2s --duration 5s
