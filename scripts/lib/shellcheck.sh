@@ -1,7 +1,8 @@
 # shellcheck shell=bash
-# ensure_shellcheck (sourced from this file, not run) prints the path of the
-# shellcheck binary, installing Debian's package first when it is missing.
-# CI runs as root; elsewhere sudo is used. SHELLCHECK=/path overrides it.
+# ensure_shellcheck (sourced from this file, not run) prints where the
+# ShellCheck binary is, installing Debian's package first when it is
+# missing. CI runs as root; elsewhere sudo is used. SHELLCHECK=/path
+# overrides it.
 
 ensure_shellcheck() {
   if [[ -n "${SHELLCHECK:-}" ]]; then
