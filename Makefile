@@ -27,8 +27,8 @@ build: ## build bin/replicasd
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN_DIR)/replicasd ./src/cmd/replicasd
 
 .PHONY: unit
-unit: ## unit tests, with the race detector
-	$(GO) test -race -count=1 ./src/...
+unit: ## unit tests (src/, and the tests of the scripts' Go tools), with the race detector
+	$(GO) test -race -count=1 ./src/... ./scripts/...
 
 .PHONY: test
 test: unit integration e2e ## every suite: unit, integration, e2e
