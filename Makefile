@@ -38,18 +38,33 @@ controlplane: ## build kube-apiserver, etcd, kwok... from Go modules into ~/.cac
 	scripts/build-controlplane.sh >/dev/null
 
 .PHONY: integration
+# scripts/cleanup.sh, before and after: envtest's etcd and kube-apiserver
+# that a suite killed by its timeout left running are stopped (by pid).
 integration: ## envtest suite: real etcd + kube-apiserver, server in-process
-	KUBEBUILDER_ASSETS="$$(scripts/build-controlplane.sh --envtest-dir)" \
-	  $(GO) test -count=1 -timeout 20m ./integration/... $(GINKGO_ARGS)
+	@scripts/cleanup.sh envtest
+	@assets="$$(scripts/build-controlplane.sh --envtest-dir)"; rc=0; \
+	  KUBEBUILDER_ASSETS="$$assets" $(GO) test -count=1 -timeout 20m ./integration/... $(GINKGO_ARGS) || rc=$$?; \
+	  scripts/cleanup.sh envtest; exit $$rc
 
 # e2e: kind when E2E_PROVIDER=kind (the GitHub workflow, which installs the
-# chart and sets E2E_SERVER_URL), the local kwok cluster otherwise.
+# chart and sets E2E_SERVER_URL), the local kwok cluster otherwise: its own
+# cluster E2E_CLUSTER_NAME, made afresh (a cluster a killed run left behind
+# carries its state) and deleted afterwards, unless KEEP_CLUSTER=1 (then it
+# is reused and stays up). Servers a killed suite left running are stopped
+# (scripts/cleanup.sh, by pid).
 E2E_PROVIDER ?= kwok
+E2E_CLUSTER_NAME ?= replicasd-e2e
+KEEP_CLUSTER ?=
 .PHONY: e2e
-e2e: build ## e2e suite against a real cluster (local kwok; kind with E2E_PROVIDER=kind)
+e2e: build ## e2e suite against a real cluster (local kwok, deleted afterwards unless KEEP_CLUSTER=1; kind with E2E_PROVIDER=kind)
 	@if [ "$(E2E_PROVIDER)" = kind ]; then \
 	  $(GO) test -count=1 -timeout 30m ./e2e/... $(GINKGO_ARGS); \
 	else \
+	  export KWOK_CLUSTER_NAME=$(E2E_CLUSTER_NAME); \
+	  stale() { scripts/cleanup.sh servers $(CURDIR)/$(BIN_DIR)/replicasd /TestE2E; }; \
+	  stale; [ "$(KEEP_CLUSTER)" = 1 ] || scripts/cluster.sh down; \
+	  trap 'rc=$$?; stale; if [ "$(KEEP_CLUSTER)" = 1 ]; then echo "KEEP_CLUSTER=1: cluster $(E2E_CLUSTER_NAME) stays up (make cluster-down KWOK_CLUSTER_NAME=$(E2E_CLUSTER_NAME))"; else scripts/cluster.sh down || rc=1; fi; exit $$rc' EXIT; \
+	  trap 'exit 130' INT TERM; \
 	  kubeconfig=$$(scripts/cluster.sh up | tail -n 1); \
 	  KUBECONFIG=$$kubeconfig KUBECTL=$$(scripts/build-controlplane.sh --path kubectl) \
 	    REPLICASD_BIN=$(CURDIR)/$(BIN_DIR)/replicasd \
