@@ -38,6 +38,9 @@ CACHE_DIR="${REPLICASD_CACHE_DIR:-${XDG_CACHE_HOME:-${HOME}/.cache}/replicasd}"
 BIN_DIR="${CACHE_DIR}/bin"
 ENVTEST_DIR="${CACHE_DIR}/envtest-${KUBE_VERSION#v}"
 
+# What README.md says a clean-cache build of every component takes.
+FRESH_BUILD_HINT="FRESH_BUILD_MINUTES minutes"
+
 ALL_COMPONENTS=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok kwokctl)
 ENVTEST_COMPONENTS=(etcd kube-apiserver kubectl)
 
@@ -65,6 +68,23 @@ component_path() {
 # builds are reproducible.
 module_time() {
   (cd "$1" && go list -m -f '{{if .Time}}{{.Time.UTC.Format "2006-01-02T15:04:05Z"}}{{end}}' "$2" 2>/dev/null) || true
+}
+
+# elapsed SECONDS: "2m30s".
+elapsed() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
+
+# progress COMPONENT START: every BUILD_PROGRESS_INTERVAL seconds (30), say
+# that COMPONENT is still building and for how long, so a first run (the
+# build takes minutes) does not look hung. Runs in the background until
+# killed (SIGTERM), taking its sleep along.
+progress() {
+  local comp=$1 start=$2 s=""
+  trap 'kill "${s}" 2>/dev/null; exit 0' TERM
+  while :; do
+    sleep "${BUILD_PROGRESS_INTERVAL:-30}" & s=$!
+    wait "${s}"
+    log "still building ${comp}, $(elapsed $(($(date +%s) - start)))"
+  done
 }
 
 # build COMPONENT: go build it from its wrapper module into the cache.
@@ -102,29 +122,53 @@ build() {
   esac
 
   mkdir -p "$(dirname "${out}")"
-  local tmp="${out}.tmp.$$" start=${SECONDS}
-  log "building ${comp} $(component_version "${comp}") (${pkg}) -> ${out}"
+  local tmp="${out}.tmp.$$" start rc=0
+  start="$(date +%s)"
+  log "${STEP:-} building ${comp} $(component_version "${comp}") (${pkg}) -> ${out}"
+  progress "${comp}" "${start}" &
+  TICKER=$!
   # GOWORK=off: a go.work in the repository must not leak into the wrapper
   # module. -mod=readonly: the committed go.mod/go.sum are complete; fail
   # rather than silently edit them.
-  if ! (cd "${moddir}" && CGO_ENABLED=0 GOWORK=off GOFLAGS="-mod=readonly -buildvcs=false" \
-        go build -trimpath -ldflags "${ldflags[*]}" -o "${tmp}" "${pkg}"); then
+  (cd "${moddir}" && CGO_ENABLED=0 GOWORK=off GOFLAGS="-mod=readonly -buildvcs=false" \
+    go build -trimpath -ldflags "${ldflags[*]}" -o "${tmp}" "${pkg}") || rc=$?
+  stop_ticker
+  if [[ "${rc}" != 0 ]]; then
     rm -f "${tmp}"
     die "building ${comp} failed"
   fi
   mv -f "${tmp}" "${out}"
-  log "built ${comp} in $((SECONDS - start))s"
+  log "built ${comp} in $(elapsed $(($(date +%s) - start)))"
 }
 
-# ensure COMPONENT...: build the missing ones.
+TICKER=""
+stop_ticker() {
+  [[ -n "${TICKER}" ]] || return 0
+  kill "${TICKER}" 2>/dev/null || true
+  wait "${TICKER}" 2>/dev/null || true
+  TICKER=""
+}
+trap stop_ticker EXIT
+
+# ensure COMPONENT...: build the missing ones, saying first what and how
+# long a first build takes.
 ensure() {
-  local comp
+  local comp missing=() i=0 start
   for comp in "$@"; do
     if [[ "${FORCE}" == 1 || ! -x "$(component_path "${comp}")" ]]; then
       [[ "${NO_BUILD}" == 1 ]] && die "$(component_path "${comp}") is missing (run without --no-build)"
-      build "${comp}"
+      missing+=("${comp}")
     fi
   done
+  [[ ${#missing[@]} -gt 0 ]] || return 0
+  start="$(date +%s)"
+  log "building ${#missing[@]} components (${missing[*]}) from the Go module proxy into ${BIN_DIR}:" \
+    "once per version; the whole control plane takes about ${FRESH_BUILD_HINT} on a fresh 2-core machine (progress every ${BUILD_PROGRESS_INTERVAL:-30}s)"
+  for comp in "${missing[@]}"; do
+    i=$((i + 1))
+    STEP="[${i}/${#missing[@]}]" build "${comp}"
+  done
+  log "built ${missing[*]} in $(elapsed $(($(date +%s) - start)))"
 }
 
 # link_envtest: (re)create the KUBEBUILDER_ASSETS directory when its binaries exist.
