@@ -51,7 +51,8 @@ integration: ## envtest suite: real etcd + kube-apiserver, server in-process
 # cluster E2E_CLUSTER_NAME, made afresh (a cluster a killed run left behind
 # carries its state) and deleted afterwards, unless KEEP_CLUSTER=1 (then it
 # is reused and stays up). Servers a killed suite left running are stopped
-# (scripts/cleanup.sh, by pid).
+# (scripts/cleanup.sh, by pid: this checkout's bin/replicasd, orphaned, with
+# its files in a Ginkgo temp dir /tmp/ginkgo*).
 E2E_PROVIDER ?= kwok
 E2E_CLUSTER_NAME ?= replicasd-e2e
 KEEP_CLUSTER ?=
@@ -61,7 +62,7 @@ e2e: build ## e2e suite against a real cluster (local kwok, deleted afterwards u
 	  $(GO) test -count=1 -timeout 30m ./e2e/... $(GINKGO_ARGS); \
 	else \
 	  export KWOK_CLUSTER_NAME=$(E2E_CLUSTER_NAME); \
-	  stale() { scripts/cleanup.sh servers $(CURDIR)/$(BIN_DIR)/replicasd /TestE2E; }; \
+	  stale() { scripts/cleanup.sh servers $(CURDIR)/$(BIN_DIR)/replicasd /ginkgo; }; \
 	  stale; [ "$(KEEP_CLUSTER)" = 1 ] || scripts/cluster.sh down; \
 	  trap 'rc=$$?; stale; if [ "$(KEEP_CLUSTER)" = 1 ]; then echo "KEEP_CLUSTER=1: cluster $(E2E_CLUSTER_NAME) stays up (make cluster-down KWOK_CLUSTER_NAME=$(E2E_CLUSTER_NAME))"; else scripts/cluster.sh down || rc=1; fi; exit $$rc' EXIT; \
 	  trap 'exit 130' INT TERM; \

@@ -127,11 +127,11 @@ func TestCleanupServersStopsOnlyThisBinary(t *testing.T) {
 	server, bench := filepath.Join(dir, "bin", "replicasd"), filepath.Join(dir, "bin", "replicasd-bench")
 	copyBinary(t, server)
 	copyBinary(t, bench)
-	stale := orphan(t, "replicasd --kubeconfig /tmp/TestE2E1/001/sa.kubeconfig", server)
-	other := orphan(t, "replicasd-bench --kubeconfig /tmp/TestE2E1/001/sa.kubeconfig", bench)
+	stale := orphan(t, "replicasd --kubeconfig /tmp/ginkgo123/sa.kubeconfig", server)
+	other := orphan(t, "replicasd-bench --kubeconfig /tmp/ginkgo123/sa.kubeconfig", bench)
 	mine := orphan(t, "replicasd --kubeconfig /home/me/.kube/config", server)
 
-	out := cleanup(t, t.TempDir(), "servers", server, "/TestE2E")
+	out := cleanup(t, t.TempDir(), "servers", server, "/ginkgo")
 	if !gone(stale) {
 		t.Errorf("the orphaned e2e server (pid %d) still runs; output:\n%s", stale, out)
 	}
