@@ -44,6 +44,9 @@ FRESH_BUILD_HINT="FRESH_BUILD_MINUTES minutes"
 ALL_COMPONENTS=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok kwokctl)
 ENVTEST_COMPONENTS=(etcd kube-apiserver kubectl)
 
+# shellcheck source=scripts/lib/progress.sh
+source "${SCRIPT_DIR}/lib/progress.sh"
+
 log() { printf '[build-controlplane] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
@@ -68,23 +71,6 @@ component_path() {
 # builds are reproducible.
 module_time() {
   (cd "$1" && go list -m -f '{{if .Time}}{{.Time.UTC.Format "2006-01-02T15:04:05Z"}}{{end}}' "$2" 2>/dev/null) || true
-}
-
-# elapsed SECONDS: "2m30s".
-elapsed() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
-
-# progress COMPONENT START: every BUILD_PROGRESS_INTERVAL seconds (30), say
-# that COMPONENT is still building and for how long, so a first run (the
-# build takes minutes) does not look hung. Runs in the background until
-# killed (SIGTERM), taking its sleep along.
-progress() {
-  local comp=$1 start=$2 s=""
-  trap 'kill "${s}" 2>/dev/null; exit 0' TERM
-  while :; do
-    sleep "${BUILD_PROGRESS_INTERVAL:-30}" & s=$!
-    wait "${s}"
-    log "still building ${comp}, $(elapsed $(($(date +%s) - start)))"
-  done
 }
 
 # build COMPONENT: go build it from its wrapper module into the cache.
@@ -125,14 +111,13 @@ build() {
   local tmp="${out}.tmp.$$" start rc=0
   start="$(date +%s)"
   log "${STEP:-} building ${comp} $(component_version "${comp}") (${pkg}) -> ${out}"
-  progress "${comp}" "${start}" &
-  TICKER=$!
+  progress_start build-controlplane "${comp}"
   # GOWORK=off: a go.work in the repository must not leak into the wrapper
   # module. -mod=readonly: the committed go.mod/go.sum are complete; fail
   # rather than silently edit them.
   (cd "${moddir}" && CGO_ENABLED=0 GOWORK=off GOFLAGS="-mod=readonly -buildvcs=false" \
     go build -trimpath -ldflags "${ldflags[*]}" -o "${tmp}" "${pkg}") || rc=$?
-  stop_ticker
+  progress_stop
   if [[ "${rc}" != 0 ]]; then
     rm -f "${tmp}"
     die "building ${comp} failed"
@@ -140,15 +125,6 @@ build() {
   mv -f "${tmp}" "${out}"
   log "built ${comp} in $(elapsed $(($(date +%s) - start)))"
 }
-
-TICKER=""
-stop_ticker() {
-  [[ -n "${TICKER}" ]] || return 0
-  kill "${TICKER}" 2>/dev/null || true
-  wait "${TICKER}" 2>/dev/null || true
-  TICKER=""
-}
-trap stop_ticker EXIT
 
 # ensure COMPONENT...: build the missing ones, saying first what and how
 # long a first build takes.
