@@ -27,8 +27,8 @@ build: ## build bin/replicasd
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN_DIR)/replicasd ./src/cmd/replicasd
 
 .PHONY: unit
-unit: ## unit tests, with the race detector
-	$(GO) test -race -count=1 ./src/...
+unit: ## unit tests (src/, and the tests of the scripts' Go tools), with the race detector
+	$(GO) test -race -count=1 ./src/... ./scripts/...
 
 .PHONY: test
 test: unit integration e2e e2e-external ## every suite: unit, integration, e2e (local cluster), e2e-external (chart-installed server)
@@ -38,23 +38,34 @@ controlplane: ## build kube-apiserver, etcd, kwok... from Go modules into ~/.cac
 	scripts/build-controlplane.sh >/dev/null
 
 .PHONY: integration
+# scripts/cleanup.sh, before and after: envtest's etcd and kube-apiserver
+# that a suite killed by its timeout left running are stopped (by pid).
 integration: ## envtest suite: real etcd + kube-apiserver, server in-process
-	KUBEBUILDER_ASSETS="$$(scripts/build-controlplane.sh --envtest-dir)" \
-	  $(GO) test -count=1 -timeout 20m ./integration/... $(GINKGO_ARGS)
+	@scripts/cleanup.sh envtest
+	@assets="$$(scripts/build-controlplane.sh --envtest-dir)"; rc=0; \
+	  KUBEBUILDER_ASSETS="$$assets" $(GO) test -count=1 -timeout 20m ./integration/... $(GINKGO_ARGS) || rc=$$?; \
+	  scripts/cleanup.sh envtest; exit $$rc
 
-# e2e: kind when E2E_PROVIDER=kind (the GitHub workflow, which installs the
-# chart and sets E2E_SERVER_URL), the local kwok cluster otherwise.
-E2E_PROVIDER ?= kwok
+# e2e: the local kwok cluster, its own cluster E2E_CLUSTER_NAME, made afresh
+# (a cluster a killed run left behind carries its state) and deleted
+# afterwards, unless KEEP_CLUSTER=1 (then it is reused and stays up). Servers
+# a killed suite left running are stopped (scripts/cleanup.sh, by pid: this
+# checkout's bin/replicasd, orphaned, with its files in a Ginkgo temp dir
+# /tmp/ginkgo*). The suite against a server installed elsewhere (kind, the
+# GitHub workflow) is `make e2e-external`.
+E2E_CLUSTER_NAME ?= replicasd-e2e
+KEEP_CLUSTER ?=
 .PHONY: e2e
-e2e: build ## e2e suite against a real cluster (local kwok; kind with E2E_PROVIDER=kind)
-	@if [ "$(E2E_PROVIDER)" = kind ]; then \
-	  $(GO) test -count=1 -timeout 30m ./e2e/... $(GINKGO_ARGS); \
-	else \
+e2e: build ## e2e suite against the local kwok cluster (deleted afterwards unless KEEP_CLUSTER=1)
+	@export KWOK_CLUSTER_NAME=$(E2E_CLUSTER_NAME); \
+	  stale() { scripts/cleanup.sh servers $(CURDIR)/$(BIN_DIR)/replicasd /ginkgo; }; \
+	  stale; [ "$(KEEP_CLUSTER)" = 1 ] || scripts/cluster.sh down; \
+	  trap 'rc=$$?; stale; if [ "$(KEEP_CLUSTER)" = 1 ]; then echo "KEEP_CLUSTER=1: cluster $(E2E_CLUSTER_NAME) stays up (make cluster-down KWOK_CLUSTER_NAME=$(E2E_CLUSTER_NAME))"; else scripts/cluster.sh down || rc=1; fi; exit $$rc' EXIT; \
+	  trap 'exit 130' INT TERM; \
 	  kubeconfig=$$(scripts/cluster.sh up | tail -n 1); \
 	  KUBECONFIG=$$kubeconfig KUBECTL=$$(scripts/build-controlplane.sh --path kubectl) \
 	    REPLICASD_BIN=$(CURDIR)/$(BIN_DIR)/replicasd \
-	    $(GO) test -count=1 -timeout 30m ./e2e/... $(GINKGO_ARGS); \
-	fi
+	    $(GO) test -count=1 -timeout 30m ./e2e/... $(GINKGO_ARGS)
 
 .PHONY: cluster-up cluster-down
 cluster-up: ## start the local kwok cluster (prints its kubeconfig path)

@@ -9,7 +9,7 @@ LINT_TARGETS += lint-bench
 bench: ## the side-by-side benchmark: writes bench/results.json, docs/benchmarks.png and the table in docs/benchmarks.md
 	scripts/bench.sh full
 
-bench-quick: ## a short 1k-Deployment benchmark (under 2 minutes once its cluster is up), into bench/tmp/quick/
+bench-quick: ## a short 1k-Deployment benchmark (under 2 minutes once its cluster is up: KEEP_CLUSTER=1 keeps it), into bench/tmp/quick/
 	scripts/bench.sh quick
 
 bench-down: ## delete the benchmark's kwok cluster

@@ -16,12 +16,14 @@
 #                               the cluster is up and seeded); writes bench/tmp/quick/
 #   scripts/bench.sh down       delete the benchmark cluster
 #
-# The cluster is left running after a run, so the next one skips creating
-# and seeding it; `scripts/bench.sh down` (make bench-down) deletes it.
+# The cluster is deleted after the run, unless KEEP_CLUSTER=1: then it stays
+# up, so the next run skips creating and seeding it, and
+# `scripts/bench.sh down` (make bench-down) deletes it.
 #
 # Environment:
 #   BENCH_CLUSTER_NAME      kwok cluster name (default: replicasd-bench)
 #   BENCH_APISERVER_PORT    its kube-apiserver port (default: 36443)
+#   KEEP_CLUSTER=1          keep the cluster up after the run (and reuse it)
 #   BENCH_ARGS              extra flags for `replicasd-bench run` (see its -h),
 #                           e.g. BENCH_ARGS="--runs 5 --duration 10s"
 set -euo pipefail
@@ -43,6 +45,17 @@ case "${MODE}" in
 esac
 
 log "cluster ${KWOK_CLUSTER_NAME} (kube-apiserver port ${KWOK_KUBE_APISERVER_PORT})"
+teardown() {
+  local rc=$?
+  if [[ "${KEEP_CLUSTER:-}" == 1 ]]; then
+    log "KEEP_CLUSTER=1: cluster ${KWOK_CLUSTER_NAME} stays up for the next run (make bench-down deletes it)"
+  else
+    scripts/cluster.sh down || rc=1
+  fi
+  exit "${rc}"
+}
+trap teardown EXIT
+trap 'exit 130' INT TERM
 KUBECONFIG_PATH="$(scripts/cluster.sh up | tail -n 1)"
 PKI="$(scripts/cluster.sh pki)"
 PIDS="$(dirname "${PKI}")/pids"
@@ -84,6 +97,7 @@ if [[ "${MODE}" == quick ]]; then
     --chart bench/tmp/quick/benchmarks.png
   )
 else
+  # shellcheck disable=SC2054 # the commas separate the values of one flag
   args+=(
     --sizes 1000,10000 --heap-sizes 1000,10000,50000
     --runs 3 --warmup 2s --duration 5s
@@ -97,4 +111,4 @@ fi
 extra=(${BENCH_ARGS:-})
 start=${SECONDS}
 bin/replicasd-bench run "${args[@]}" "${extra[@]}"
-log "done in $((SECONDS - start))s; the cluster stays up for the next run (make bench-down deletes it)"
+log "done in $((SECONDS - start))s"

@@ -38,8 +38,14 @@ CACHE_DIR="${REPLICASD_CACHE_DIR:-${XDG_CACHE_HOME:-${HOME}/.cache}/replicasd}"
 BIN_DIR="${CACHE_DIR}/bin"
 ENVTEST_DIR="${CACHE_DIR}/envtest-${KUBE_VERSION#v}"
 
+# What README.md says a clean-cache build of every component takes.
+FRESH_BUILD_HINT="FRESH_BUILD_MINUTES minutes"
+
 ALL_COMPONENTS=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok kwokctl)
 ENVTEST_COMPONENTS=(etcd kube-apiserver kubectl)
+
+# shellcheck source=scripts/lib/progress.sh
+source "${SCRIPT_DIR}/lib/progress.sh"
 
 log() { printf '[build-controlplane] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -102,29 +108,43 @@ build() {
   esac
 
   mkdir -p "$(dirname "${out}")"
-  local tmp="${out}.tmp.$$" start=${SECONDS}
-  log "building ${comp} $(component_version "${comp}") (${pkg}) -> ${out}"
+  local tmp="${out}.tmp.$$" start rc=0
+  start="$(date +%s)"
+  log "${STEP:-} building ${comp} $(component_version "${comp}") (${pkg}) -> ${out}"
+  progress_start build-controlplane "${comp}"
   # GOWORK=off: a go.work in the repository must not leak into the wrapper
   # module. -mod=readonly: the committed go.mod/go.sum are complete; fail
   # rather than silently edit them.
-  if ! (cd "${moddir}" && CGO_ENABLED=0 GOWORK=off GOFLAGS="-mod=readonly -buildvcs=false" \
-        go build -trimpath -ldflags "${ldflags[*]}" -o "${tmp}" "${pkg}"); then
+  (cd "${moddir}" && CGO_ENABLED=0 GOWORK=off GOFLAGS="-mod=readonly -buildvcs=false" \
+    go build -trimpath -ldflags "${ldflags[*]}" -o "${tmp}" "${pkg}") || rc=$?
+  progress_stop
+  if [[ "${rc}" != 0 ]]; then
     rm -f "${tmp}"
     die "building ${comp} failed"
   fi
   mv -f "${tmp}" "${out}"
-  log "built ${comp} in $((SECONDS - start))s"
+  log "built ${comp} in $(elapsed $(($(date +%s) - start)))"
 }
 
-# ensure COMPONENT...: build the missing ones.
+# ensure COMPONENT...: build the missing ones, saying first what and how
+# long a first build takes.
 ensure() {
-  local comp
+  local comp missing=() i=0 start
   for comp in "$@"; do
     if [[ "${FORCE}" == 1 || ! -x "$(component_path "${comp}")" ]]; then
       [[ "${NO_BUILD}" == 1 ]] && die "$(component_path "${comp}") is missing (run without --no-build)"
-      build "${comp}"
+      missing+=("${comp}")
     fi
   done
+  [[ ${#missing[@]} -gt 0 ]] || return 0
+  start="$(date +%s)"
+  log "building ${#missing[@]} components (${missing[*]}) from the Go module proxy into ${BIN_DIR}:" \
+    "once per version; the whole control plane takes about ${FRESH_BUILD_HINT} on a fresh 2-core machine (progress every ${BUILD_PROGRESS_INTERVAL:-30}s)"
+  for comp in "${missing[@]}"; do
+    i=$((i + 1))
+    STEP="[${i}/${#missing[@]}]" build "${comp}"
+  done
+  log "built ${missing[*]} in $(elapsed $(($(date +%s) - start)))"
 }
 
 # link_envtest: (re)create the KUBEBUILDER_ASSETS directory when its binaries exist.

@@ -39,6 +39,9 @@ TIMEOUT="${CLUSTER_UP_TIMEOUT:-120}"
 KUBECONFIG_OUT="${KWOK_WORKDIR}/kubeconfig-${NAME}"
 CLUSTER_DIR="${KWOK_WORKDIR}/clusters/${NAME}"
 
+# shellcheck source=scripts/lib/wait.sh
+source "${SCRIPT_DIR}/lib/wait.sh"
+
 log() { printf '[cluster] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
@@ -76,13 +79,12 @@ healthy() {
   [[ -s "${KUBECONFIG_OUT}" ]] && kubectl_ --request-timeout=5s get --raw=/readyz >/dev/null 2>&1
 }
 
-# wait_for DESCRIPTION COMMAND...: retry until it succeeds or the timeout passes.
-wait_for() {
-  local what="$1" deadline=$((SECONDS + TIMEOUT)); shift
-  until "$@" >/dev/null 2>&1; do
-    (( SECONDS < deadline )) || die "timed out after ${TIMEOUT}s waiting for ${what}"
-    sleep 1
-  done
+# wait_cluster DESCRIPTION COMMAND...: retry until it succeeds; when the
+# timeout passes, fail with the last lines of the components' logs.
+wait_cluster() {
+  local what="$1"; shift
+  wait_for "${TIMEOUT}" 1 "" "${what}" "$(compgen -G "${CLUSTER_DIR}/logs/*.log" | tr '\n' ' ')" -- "$@" ||
+    die "cluster ${NAME} is not ready (logs: ${CLUSTER_DIR}/logs; or: $0 down && $0 up)"
 }
 
 ready_nodes() {
@@ -115,17 +117,17 @@ cmd_up() {
       die "kwokctl create cluster failed; logs: ${CLUSTER_DIR}/logs (or: $0 down && $0 up)"
     local tmp="${KUBECONFIG_OUT}.tmp.$$"
     (umask 077 && kwokctl_ get kubeconfig >"${tmp}") && mv -f "${tmp}" "${KUBECONFIG_OUT}"
-    wait_for "kube-apiserver /readyz" healthy
+    wait_cluster "kube-apiserver /readyz" healthy
   fi
   # Fake nodes, so pods get scheduled and Deployments report ready replicas.
   if ! ready_nodes; then
     log "scaling to ${NODES} fake nodes"
     kwokctl_ scale node --replicas "${NODES}" >&2
-    wait_for "${NODES} Ready nodes" ready_nodes
+    wait_cluster "${NODES} Ready nodes" ready_nodes
   fi
   # Pods are rejected until the controller-manager has made the namespace's
   # default ServiceAccount.
-  wait_for "the default ServiceAccount" kubectl_ -n default get serviceaccount default
+  wait_cluster "the default ServiceAccount" kubectl_ -n default get serviceaccount default
   log "cluster ${NAME} is ready in $((SECONDS - start))s; export KUBECONFIG=${KUBECONFIG_OUT}"
   echo "${KUBECONFIG_OUT}"
 }

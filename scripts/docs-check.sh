@@ -57,15 +57,10 @@ stop_server() {
 }
 trap stop_server EXIT
 
-for _ in $(seq 1 120); do
-  if ! kill -0 "$server_pid" 2>/dev/null; then
-    tail -n 30 "$server_log" >&2
-    die "the server exited"
-  fi
-  if curl -sf "http://localhost:$OPS_PORT/readyz" >/dev/null 2>&1; then break; fi
-  sleep 1
-done
-curl -sf "http://localhost:$OPS_PORT/readyz" >/dev/null 2>&1 || { tail -n 30 "$server_log" >&2; die "the server did not become ready in 120s"; }
+# shellcheck source=scripts/lib/wait.sh
+source scripts/lib/wait.sh
+wait_for 120 1 "$server_pid" "the server's /readyz" "$server_log" -- curl -sf "http://localhost:$OPS_PORT/readyz" ||
+  die "the server did not become ready"
 
 # shellcheck disable=SC2206 # word splitting of the file list is wanted
 files=(${DOCS_CHECK_FILES:-README.md CONTRIBUTING.md docs/*.md})

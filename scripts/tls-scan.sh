@@ -19,6 +19,8 @@ PORT=${TLS_SCAN_PORT:-18443}
 OPS_PORT=${TLS_SCAN_OPS_PORT:-19090}
 OUT=${TLS_SCAN_OUT:-bin/tls-scan}
 GO=${GO:-go}
+# shellcheck source=scripts/lib/wait.sh
+source scripts/lib/wait.sh
 
 testssl=$(command -v testssl || command -v testssl.sh || true)
 if [ -z "$testssl" ]; then
@@ -77,13 +79,10 @@ scan() { # scan NAME MIN_VERSION
   server_pid=$!
   local curl=(curl -sS -o /dev/null --max-time 2 --cacert "$work/certs/ca.crt"
     --cert "$work/certs/tls-scanner.crt" --key "$work/certs/tls-scanner.key")
-  for _ in $(seq 1 100); do
-    # Any HTTP answer (503 until the cache syncs, which it never does here)
-    # means TLS is served.
-    if "${curl[@]}" "https://localhost:$PORT/api/v1/health" 2>/dev/null; then break; fi
-    kill -0 "$server_pid" 2>/dev/null || { cat "$OUT/$name-server.log" >&2; echo "replicasd exited" >&2; exit 1; }
-    sleep 0.1
-  done
+  # Any HTTP answer (503 until the cache syncs, which it never does here)
+  # means TLS is served.
+  wait_for 30 0.2 "$server_pid" "replicasd to serve TLS on :$PORT" "$OUT/$name-server.log" -- \
+    "${curl[@]}" "https://localhost:$PORT/api/v1/health" || exit 1
   echo ">> testssl.sh $version against https://localhost:$PORT${mtls[*]:+, with a client certificate}" >&2
   # --add-ca: clients trust the server through the development CA, as
   # they would through the operator's.

@@ -36,6 +36,9 @@ cached_tool() {
   echo "${bin}"
 }
 
+# shellcheck source=scripts/lib/progress.sh
+source "$(dirname "${BASH_SOURCE[0]}")/progress.sh"
+
 _cached_tool_log() { printf '[%s] %s\n' "$1" "$2" >&2; }
 
 _cached_tool_build() {
@@ -53,12 +56,15 @@ _cached_tool_build() {
   if [[ -n "${ldflags_func}" ]]; then
     ldflags="$(cd "${mod_dir}" && "${ldflags_func}")"
   fi
-  local tmp="${out}.tmp.$$" start=${SECONDS}
-  _cached_tool_log "${name}" "building ${name} ${version} (first time only) -> ${out}"
+  local tmp="${out}.tmp.$$" start=${SECONDS} rc=0
+  _cached_tool_log "${name}" "building ${name} ${version} (first time only; progress every ${BUILD_PROGRESS_INTERVAL:-30}s) -> ${out}"
+  progress_start "${name}" "${name} ${version}"
   # GOWORK=off: a go.work in the repository must not leak into the wrapper
   # module. -mod=readonly: the committed go.mod/go.sum are complete.
-  if ! (cd "${mod_dir}" && CGO_ENABLED=0 GOWORK=off GOFLAGS="-mod=readonly -buildvcs=false" \
-        go build -trimpath -ldflags "${ldflags//$'\n'/ }" -o "${tmp}" "${pkg}"); then
+  (cd "${mod_dir}" && CGO_ENABLED=0 GOWORK=off GOFLAGS="-mod=readonly -buildvcs=false" \
+    go build -trimpath -ldflags "${ldflags//$'\n'/ }" -o "${tmp}" "${pkg}") || rc=$?
+  progress_stop
+  if [[ "${rc}" != 0 ]]; then
     rm -f "${tmp}"
     _cached_tool_log "${name}" "error: building ${name} failed"
     exit 1

@@ -142,7 +142,7 @@ current-context: fake
 	}()
 
 	ops := "http://" + opsAddr
-	if err := waitReady(ops+"/readyz", exited); err != nil {
+	if err := waitReady(ops+"/readyz", exited, logFile.Name()); err != nil {
 		return err
 	}
 	base := "https://" + apiAddr + "/api/v1"
@@ -387,15 +387,25 @@ func waitLog(path, text string, n int) error {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	return fmt.Errorf("the log did not show %q %d times within 60s (see %s)", text, n, path)
+	return fmt.Errorf("the log did not show %q %d times within 60s; its last lines (%s):\n%s", text, n, path, lastLines(path, 30))
 }
 
-func waitReady(url string, exited <-chan error) error {
+// lastLines is the end of a log, to say why a wait ran out.
+func lastLines(path string, n int) string {
+	data, err := os.ReadFile(path) // #nosec G304 -- our own log file
+	if err != nil {
+		return err.Error()
+	}
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+func waitReady(url string, exited <-chan error, logPath string) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
 		case err := <-exited:
-			return fmt.Errorf("replicasd exited before it was ready: %v", err)
+			return fmt.Errorf("replicasd exited before it was ready: %v; its last log lines (%s):\n%s", err, logPath, lastLines(logPath, 30))
 		default:
 		}
 		if resp, err := http.Get(url); err == nil { // #nosec G107 -- the loopback address we started the server on
@@ -406,7 +416,7 @@ func waitReady(url string, exited <-chan error) error {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	return errors.New("replicasd was not ready within 30s")
+	return fmt.Errorf("replicasd was not ready within 30s; its last log lines (%s):\n%s", logPath, lastLines(logPath, 30))
 }
 
 func save(url, path string) error {
