@@ -174,7 +174,7 @@ var _ = Describe("high availability: two replicas", Ordered, func() {
 			})
 		}
 		// Kill it, without warning, while it has writes in hand.
-		Eventually(inflight.Load).WithTimeout(60*time.Second).WithPolling(time.Millisecond).Should(BeNumerically(">=", 2))
+		Eventually(inflight.Load).WithTimeout(60 * time.Second).WithPolling(time.Millisecond).Should(BeNumerically(">=", 2))
 		Expect(victim.cmd.Process.Signal(syscall.SIGKILL)).To(Succeed())
 		killed.Store(true)
 		Eventually(victim.exited).WithTimeout(10 * time.Second).Should(Receive())

@@ -234,7 +234,7 @@ var _ = Describe("a server without enough Kubernetes RBAC", func() {
 		// the informer's next attempts (its backoff starts under a second),
 		// well inside the 30 s --cache-sync-timeout.
 		Eventually(r.logs.String).Should(MatchRegexp(`lacks RBAC permission to (list|watch) deployments.apps`))
-		Consistently(r.readyz).WithTimeout(10 * time.Second).WithPolling(100 * time.Millisecond).
+		Consistently(r.readyz).WithTimeout(10*time.Second).WithPolling(100*time.Millisecond).
 			Should(Equal(http.StatusServiceUnavailable), "ready without being allowed to list deployments")
 		resp := r.get("/deployments")
 		Expect(resp.Status).To(Equal(http.StatusServiceUnavailable))

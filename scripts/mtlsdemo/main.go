@@ -104,14 +104,20 @@ func writeCerts(dir string) error {
 	}
 	now := time.Now()
 	issue := map[string]func() (*certs.Pair, error){
-		"server":           func() (*certs.Pair, error) { return ca.IssueServer(nil) },
-		"good":             func() (*certs.Pair, error) { return ca.IssueClient("reviewer", []string{"sre"}) },
-		"other-ca":         func() (*certs.Pair, error) { return other.IssueClient("mallory", nil) },
-		"expired":          func() (*certs.Pair, error) { return ca.IssueClient("old", nil, certs.WithValidity(now.Add(-48*time.Hour), now.Add(-24*time.Hour))) },
-		"not-yet-valid":    func() (*certs.Pair, error) { return ca.IssueClient("early", nil, certs.WithValidity(now.Add(24*time.Hour), now.Add(48*time.Hour))) },
-		"server-auth-only": func() (*certs.Pair, error) { return ca.IssueClient("server-only", nil, certs.WithExtKeyUsage(x509.ExtKeyUsageServerAuth)) },
-		"self-signed":      func() (*certs.Pair, error) { return certs.NewSelfSignedClient("selfie") },
-		"revoked":          func() (*certs.Pair, error) { return ca.IssueClient("revoked", []string{"sre"}) },
+		"server":   func() (*certs.Pair, error) { return ca.IssueServer(nil) },
+		"good":     func() (*certs.Pair, error) { return ca.IssueClient("reviewer", []string{"sre"}) },
+		"other-ca": func() (*certs.Pair, error) { return other.IssueClient("mallory", nil) },
+		"expired": func() (*certs.Pair, error) {
+			return ca.IssueClient("old", nil, certs.WithValidity(now.Add(-48*time.Hour), now.Add(-24*time.Hour)))
+		},
+		"not-yet-valid": func() (*certs.Pair, error) {
+			return ca.IssueClient("early", nil, certs.WithValidity(now.Add(24*time.Hour), now.Add(48*time.Hour)))
+		},
+		"server-auth-only": func() (*certs.Pair, error) {
+			return ca.IssueClient("server-only", nil, certs.WithExtKeyUsage(x509.ExtKeyUsageServerAuth))
+		},
+		"self-signed": func() (*certs.Pair, error) { return certs.NewSelfSignedClient("selfie") },
+		"revoked":     func() (*certs.Pair, error) { return ca.IssueClient("revoked", []string{"sre"}) },
 	}
 	pairs := map[string]*certs.Pair{"ca": ca}
 	for name, f := range issue {
