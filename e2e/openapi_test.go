@@ -39,6 +39,9 @@ var spec struct {
 	mu         sync.Mutex
 	mismatches []string
 	checked    int
+	// operations counts the checked answers by operationId ("" for an
+	// answer no operation describes: an unknown path or method).
+	operations map[string]int
 }
 
 // loadSpec loads and validates api/openapi.yaml.
@@ -68,13 +71,42 @@ func loadSpec() (*openapi3.T, routers.Router, error) {
 // checkAgainstSpec records an answer that api/openapi.yaml does not allow.
 func checkAgainstSpec(req *http.Request, status int, header http.Header, body []byte) {
 	err := validateAgainstSpec(req, status, header, body)
+	op := operationOf(req)
 	spec.mu.Lock()
 	defer spec.mu.Unlock()
 	spec.checked++
+	if spec.operations == nil {
+		spec.operations = map[string]int{}
+	}
+	spec.operations[op]++
 	if err != nil {
 		spec.mismatches = append(spec.mismatches,
 			fmt.Sprintf("%s %s → %d %s\n  body: %.300s\n  %v", req.Method, req.URL.RequestURI(), status, header.Get("Content-Type"), body, err))
 	}
+}
+
+// operationOf returns the operationId the document gives req, or "".
+func operationOf(req *http.Request) string {
+	_, router, err := loadSpec()
+	if err != nil {
+		return ""
+	}
+	route, _, err := router.FindRoute(req)
+	if err != nil || route.Operation == nil {
+		return ""
+	}
+	return route.Operation.OperationID
+}
+
+// checkedSoFar returns how many answers were checked, by operationId.
+func checkedSoFar() (int, map[string]int) {
+	spec.mu.Lock()
+	defer spec.mu.Unlock()
+	ops := make(map[string]int, len(spec.operations))
+	for k, v := range spec.operations {
+		ops[k] = v
+	}
+	return spec.checked, ops
 }
 
 // validateAgainstSpec checks one answer: a documented operation's with
@@ -173,10 +205,40 @@ var _ = Describe("the OpenAPI document", func() {
 			To(Succeed())
 	})
 
-	It("has checked the answers of the specs so far", func() {
-		// BeforeSuite waited for /health through server.do at least once.
-		spec.mu.Lock()
-		defer spec.mu.Unlock()
-		Expect(spec.checked).To(BeNumerically(">", 0))
+	It("checks an answer of every documented operation, and none of them breaks the document", func() {
+		// Through server.do, like every spec: if the check were not wired
+		// in, or an operation were not exercised, the counts would say so.
+		ns := newNamespace("openapi")
+		createDeployment(ns, "web", 1)
+		one := "/namespaces/" + ns + "/deployments/web/replicas"
+		waitServed(primary, one)
+		checkedBefore, before := checkedSoFar()
+		requests := []struct{ method, path, body string }{
+			{http.MethodGet, "/deployments?namespace=" + ns, ""},
+			{http.MethodGet, "/namespaces/" + ns + "/deployments", ""},
+			{http.MethodGet, "/deployments/web/replicas?namespace=" + ns, ""},
+			{http.MethodPut, "/deployments/web/replicas?namespace=" + ns, `{"replicaCount": 2}`},
+			{http.MethodGet, one, ""},
+			{http.MethodPut, one, `{"replicaCount": 3}`},
+			{http.MethodPut, one, `{"replicaCount": "three"}`}, // a 400 is checked too
+			{http.MethodGet, "/health", ""},
+			{http.MethodGet, "/openapi.yaml", ""},
+		}
+		for _, r := range requests {
+			_, err := primary.do(primary.client, r.method, r.path, r.body, nil)
+			Expect(err).NotTo(HaveOccurred(), "%s %s", r.method, r.path)
+		}
+		checkedAfter, after := checkedSoFar()
+		Expect(checkedAfter-checkedBefore).To(BeNumerically(">=", len(requests)), "answers checked against the document")
+		doc, _, err := loadSpec()
+		Expect(err).NotTo(HaveOccurred())
+		for path, item := range doc.Paths.Map() {
+			for method, op := range item.Operations() {
+				Expect(after[op.OperationID]).To(BeNumerically(">", before[op.OperationID]),
+					"no answer of %s %s (%s) was checked", method, path, op.OperationID)
+			}
+		}
+		mismatches := takeMismatches()
+		Expect(mismatches).To(BeEmpty(), "answers that api/openapi.yaml does not describe:\n%s", strings.Join(mismatches, "\n"))
 	})
 })

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -145,6 +146,24 @@ var _ = Describe("concurrent scaling", func() {
 	It("lets 50 clients scale at once; the final count is one of theirs, the same in GET and in the API; reads never go back", func() {
 		const clients = 50
 		statuses := make([]int, clients)
+		// One client reads while the others write: each of its reads shows
+		// a resourceVersion at least as new as the one before.
+		stop := make(chan struct{})
+		var reads []uint64
+		var reader sync.WaitGroup
+		reader.Go(func() {
+			defer GinkgoRecover()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				get := primary.get(path)
+				Expect(get.Status).To(Equal(http.StatusOK), get.Body)
+				reads = append(reads, get.ResourceVersion())
+			}
+		})
 		var wg sync.WaitGroup
 		for i := range clients {
 			wg.Go(func() {
@@ -166,6 +185,10 @@ var _ = Describe("concurrent scaling", func() {
 			})
 		}
 		wg.Wait()
+		close(stop)
+		reader.Wait()
+		Expect(len(reads)).To(BeNumerically(">", 1))
+		Expect(slices.IsSorted(reads)).To(BeTrue(), "successive reads went back: %v", reads)
 		Expect(statuses).To(HaveEach(http.StatusOK))
 		final := apiReplicas(ns, "web")
 		Expect(final).To(BeNumerically(">=", 2))

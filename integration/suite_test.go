@@ -22,6 +22,10 @@ var (
 
 func TestIntegration(t *testing.T) {
 	RegisterFailHandler(Fail)
+	// Gomega's 1 s default is too short on a loaded 2-core machine.
+	SetDefaultEventuallyTimeout(30 * time.Second)
+	SetDefaultEventuallyPollingInterval(100 * time.Millisecond)
+	SetDefaultConsistentlyDuration(5 * time.Second)
 	RunSpecs(t, "replicasd integration (envtest)")
 }
 

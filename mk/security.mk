@@ -31,3 +31,7 @@ fuzz: ## run every fuzz target for FUZZTIME (default 30s) each
 .PHONY: tls-scan
 tls-scan: build ## start a server and scan it with testssl.sh; fails on findings
 	scripts/tls-scan.sh
+
+.PHONY: mtls-demo
+mtls-demo: build ## curl and openssl against each refused client certificate, with what the server logged (no cluster needed)
+	scripts/mtls-demo.sh

@@ -227,15 +227,18 @@ func TestCacheSyncFailureStopsTheServer(t *testing.T) {
 	cluster.PrependReactor("list", "deployments", func(a k8stesting.Action) (bool, runtime.Object, error) {
 		return true, nil, apierrors.NewForbidden(appsv1.Resource("deployments"), "", fmt.Errorf("RBAC: no list"))
 	})
-	h := startWith(t, cluster, func(c *Config) { c.CacheSyncTimeout = 300 * time.Millisecond })
+	// The timeout leaves the GET below time to arrive before the server
+	// gives up, even on a loaded machine.
+	h := startWith(t, cluster, func(c *Config) { c.CacheSyncTimeout = 5 * time.Second })
 	// Until it gives up, API reads answer 503 with Retry-After.
 	resp, err := h.client.Get(h.base + "/deployments")
-	if err == nil {
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
-			t.Errorf("GET before sync = %d %s (Retry-After %q), want 503", resp.StatusCode, b, resp.Header.Get("Retry-After"))
-		}
+	if err != nil {
+		t.Fatalf("GET before sync: %v, want an answer of 503", err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("GET before sync = %d %s (Retry-After %q), want 503", resp.StatusCode, b, resp.Header.Get("Retry-After"))
 	}
 	err, ok := h.wait()
 	if !ok {
