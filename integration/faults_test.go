@@ -194,7 +194,7 @@ var _ = Describe("Kubernetes API faults (toxiproxy between replicasd and kube-ap
 		Expect(msg).To(ContainSubstring("the write may have been applied; GET to check"))
 
 		Expect(replicaCount(r.get(path()))).NotTo(BeZero(), "the slot is free and reads are served")
-		recovered(5, "drop", "hold")
+		recovered(5, "hold", "drop")
 	})
 
 	It("answers a PUT whose connection is reset after the update landed with 503 and 'the write may have been applied'", func() {
@@ -205,7 +205,7 @@ var _ = Describe("Kubernetes API faults (toxiproxy between replicasd and kube-ap
 		msg := expectUnavailable(holdUpdateAnswer("reset"))
 		Expect(msg).To(ContainSubstring("the connection to the Kubernetes API failed while updating the scale of deployment"))
 		Expect(msg).To(ContainSubstring("the write may have been applied; GET to check"))
-		recovered(5, "reset", "hold")
+		recovered(5, "hold", "reset")
 	})
 
 	It("turns /readyz and /api/v1/health 503 while the connection under the watch stalls, and keeps serving cached reads", func() {
