@@ -4,11 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"strconv"
-	"syscall"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
@@ -64,7 +61,14 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
 	}
 	if status >= 500 {
-		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "status", status, "error", err)
+		attrs := []any{"method", r.Method, "path", r.URL.Path, "status", status, "error", err}
+		// The client's message leaves out what only operators need (the
+		// API server's address, the transport error); the log has it.
+		var de *deployments.Error
+		if errors.As(err, &de) && de.Err != nil {
+			attrs = append(attrs, "cause", de.Err.Error())
+		}
+		s.log.Error("request failed", attrs...)
 	}
 	if msg == "" {
 		msg = http.StatusText(status)
@@ -111,6 +115,11 @@ func classify(r *http.Request, err error) (status int, msg string, retryAfter in
 		// kube-apiserver's answer to a list ahead of its storage: 504
 		// "Too large resource version" with Retry-After 1.
 		return http.StatusGatewayTimeout, err.Error(), tooLargeRetryAfterSeconds
+	case errors.Is(err, deployments.ErrKubeAPIUnavailable):
+		// No answer from Kubernetes in time, or the connection broke: the
+		// contract's "unreachable for a write". The message says whether
+		// the write may have been applied.
+		return http.StatusServiceUnavailable, err.Error(), retryAfterSeconds
 	}
 
 	// The Kubernetes API answered. The apierrors predicates unwrap with
@@ -157,21 +166,8 @@ func classify(r *http.Request, err error) (status int, msg string, retryAfter in
 		return http.StatusInternalServerError, "unexpected answer from the Kubernetes API: " + kmsg, 0
 	}
 
-	if isUnreachable(err) {
+	if deployments.IsNoAnswer(err) {
 		return http.StatusServiceUnavailable, "the Kubernetes API is unreachable; try again later", retryAfterSeconds
 	}
 	return http.StatusInternalServerError, "internal server error", 0
-}
-
-// isUnreachable reports transport failures talking to the Kubernetes API:
-// dial and TLS errors (*url.Error and *net.OpError are net.Errors), resets,
-// a closed connection, or the client-side deadline.
-func isUnreachable(err error) bool {
-	var netErr net.Error
-	return errors.As(err, &netErr) ||
-		errors.Is(err, syscall.ECONNREFUSED) ||
-		errors.Is(err, syscall.ECONNRESET) ||
-		errors.Is(err, io.EOF) ||
-		errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, context.DeadlineExceeded)
 }

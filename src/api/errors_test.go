@@ -12,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -93,6 +94,12 @@ func TestErrorMapping(t *testing.T) {
 			want: []string{"unreachable"}, retryAfter: "5"},
 		{name: "client deadline", scaleErr: fmt.Errorf("put: %w", context.DeadlineExceeded), status: http.StatusServiceUnavailable,
 			want: []string{"unreachable"}, retryAfter: "5"},
+		{name: "kubernetes API did not answer the update in time", status: http.StatusServiceUnavailable,
+			scaleErr: deployments.KubeAPIUnavailable("default", "web", true, 10*time.Second, &url.Error{Op: "Put", URL: "https://10.0.0.1:443/", Err: context.DeadlineExceeded}),
+			want:     []string{"did not answer within 10s while updating", "the write may have been applied; GET to check"}, notWant: "10.0.0.1", retryAfter: "5"},
+		{name: "connection to the kubernetes API failed on the read", status: http.StatusServiceUnavailable,
+			scaleErr: deployments.KubeAPIUnavailable("default", "web", false, 0, refused),
+			want:     []string{"connection to the Kubernetes API failed while reading", "nothing was written"}, notWant: "10.0.0.1", retryAfter: "5"},
 		{name: "unknown error", scaleErr: errors.New("secret internal detail"), status: http.StatusInternalServerError,
 			want: []string{"internal server error"}, notWant: "secret internal detail"},
 		{name: "canceled while the client is still there", scaleErr: context.Canceled, status: http.StatusInternalServerError,
@@ -151,5 +158,18 @@ func TestClientGone(t *testing.T) {
 	checkError(t, rec, statusClientClosedRequest, "closed the request")
 	if strings.Contains(f.logs.String(), "request failed") {
 		t.Errorf("a client going away was logged as a server error:\n%s", f.logs)
+	}
+}
+
+// TestUnavailableCauseIsLogged: what the client's message leaves out (the
+// API server's address, the transport error) is in the log line.
+func TestUnavailableCauseIsLogged(t *testing.T) {
+	f := newFixture(t)
+	f.scaler.err = deployments.KubeAPIUnavailable("default", "web", true, 0,
+		&url.Error{Op: "Put", URL: "https://10.0.0.1:443/", Err: syscall.ECONNRESET})
+	checkError(t, f.put("/api/v1/deployments/web/replicas", `{"replicaCount":3}`), http.StatusServiceUnavailable, "may have been applied")
+	if !strings.Contains(f.logs.String(), "cause=") || !strings.Contains(f.logs.String(), "10.0.0.1") ||
+		!strings.Contains(f.logs.String(), "connection reset by peer") {
+		t.Errorf("log lacks the cause:\n%s", f.logs)
 	}
 }

@@ -27,9 +27,17 @@ func newAPIServer(cfg *Config, handler http.Handler, tlsConfig *tls.Config, erro
 }
 
 // apiTimeouts returns the API server's header and write timeouts: cfg's when
-// set, else the defaults. The write timeout leaves room for a PUT's
-// Kubernetes calls plus its bounded read-your-writes wait.
+// set, else the defaults.
 func apiTimeouts(cfg *Config) (readHeader, write time.Duration) {
 	return cmp.Or(cfg.ReadHeaderTimeout, readHeaderTimeout),
-		cmp.Or(cfg.WriteTimeout, max(cfg.ReadYourWritesTimeout, cfg.MinResourceVersionTimeout)+writeTimeoutSlack)
+		cmp.Or(cfg.WriteTimeout, APIWriteTimeout(cfg.ReadYourWritesTimeout, cfg.MinResourceVersionTimeout))
+}
+
+// APIWriteTimeout is the mTLS API's write timeout for the given waits: the
+// longer of them plus a fixed slack. A PUT's Kubernetes calls (bounded by
+// --kube-api-timeout) and its read-your-writes wait must fit in it, so that
+// the client gets an answer instead of a cut connection; options.Validate
+// checks that they do.
+func APIWriteTimeout(readYourWrites, minResourceVersion time.Duration) time.Duration {
+	return max(readYourWrites, minResourceVersion) + writeTimeoutSlack
 }

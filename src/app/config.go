@@ -33,6 +33,10 @@ type Config struct {
 	ReadYourWritesTimeout     time.Duration
 	MinResourceVersionTimeout time.Duration
 	ShutdownTimeout           time.Duration
+	// KubeAPITimeout bounds the Kubernetes API calls made for one request
+	// (a PUT's reads, update and retries); zero means
+	// deployments.DefaultKubeAPITimeout.
+	KubeAPITimeout time.Duration
 
 	// AuthorizationPolicyFile is the policy of who may do what; "" lets
 	// every verified client do everything.

@@ -107,6 +107,7 @@ func NewWithClient(cfg *Config, client kubernetes.Interface) (*Server, error) {
 	s.metrics.RegisterCacheSynced(s.cache.HasSynced)
 	scaler := deployments.NewScaler(client, s.cache, deployments.ScalerConfig{
 		ReadYourWritesTimeout: cfg.ReadYourWritesTimeout,
+		KubeAPITimeout:        cfg.KubeAPITimeout,
 	}, log)
 	probe := cfg.Probe
 	if probe == nil {

@@ -1,8 +1,12 @@
 package deployments
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"syscall"
 	"time"
 )
 
@@ -27,6 +31,11 @@ var (
 	// ErrInvalid: a caller-supplied value is malformed (400), for example a
 	// minResourceVersion that is not a resourceVersion.
 	ErrInvalid = errors.New("invalid")
+	// ErrKubeAPIUnavailable: the Kubernetes API did not answer a call made
+	// for a request in time, or the connection to it failed before its
+	// answer came (503 + Retry-After). The message says whether the write
+	// may have been applied.
+	ErrKubeAPIUnavailable = errors.New("kubernetes API unavailable")
 )
 
 // Error is an error with a message meant for API clients and a kind
@@ -34,12 +43,20 @@ var (
 type Error struct {
 	Kind    error
 	Message string
+	// Err, when set, is the cause: kept for errors.Is and the log, left
+	// out of Message because it may name internal addresses.
+	Err error
 }
 
 func (e *Error) Error() string { return e.Message }
 
-// Unwrap lets errors.Is match the kind.
-func (e *Error) Unwrap() error { return e.Kind }
+// Unwrap lets errors.Is match the kind and the cause.
+func (e *Error) Unwrap() []error {
+	if e.Err == nil {
+		return []error{e.Kind}
+	}
+	return []error{e.Kind, e.Err}
+}
 
 // NotFound returns the error for a deployment that is absent from the cache
 // or lives in a namespace this server does not watch.
@@ -140,4 +157,35 @@ func ResourceVersionTooLarge(want string, current uint64) error {
 	return &Error{Kind: ErrResourceVersionTooLarge, Message: fmt.Sprintf(
 		"Too large resource version: %s, current: %d: nothing in the Kubernetes API has that resourceVersion yet",
 		want, current)}
+}
+
+// KubeAPIUnavailable returns the error for a Kubernetes API call of a PUT
+// that got no answer: its deadline ran out (timeout is then the deadline)
+// or the connection failed (timeout 0). update says whether the call was
+// the update, which may have reached the API server, so the message tells
+// the client whether the write may have been applied.
+func KubeAPIUnavailable(namespace, name string, update bool, timeout time.Duration, cause error) error {
+	what, outcome := "reading", "nothing was written; try again later"
+	if update {
+		what, outcome = "updating", "the write may have been applied; GET to check"
+	}
+	failure := "the connection to the Kubernetes API failed"
+	if timeout > 0 {
+		failure = "the Kubernetes API did not answer within " + timeout.String()
+	}
+	return &Error{Kind: ErrKubeAPIUnavailable, Err: cause, Message: fmt.Sprintf(
+		"%s while %s the scale of deployment %q in namespace %q: %s", failure, what, name, namespace, outcome)}
+}
+
+// IsNoAnswer reports an error of a Kubernetes API call that got no answer
+// from the API server: dial and TLS errors (*url.Error and *net.OpError are
+// net.Errors), resets, a closed connection, or a deadline.
+func IsNoAnswer(err error) bool {
+	var netErr net.Error
+	return errors.As(err, &netErr) ||
+		errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, io.EOF) ||
+		errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, context.DeadlineExceeded)
 }

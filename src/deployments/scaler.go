@@ -2,6 +2,7 @@ package deployments
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -17,6 +18,9 @@ import (
 // is zero.
 const DefaultReadYourWritesTimeout = 5 * time.Second
 
+// DefaultKubeAPITimeout is used when ScalerConfig.KubeAPITimeout is zero.
+const DefaultKubeAPITimeout = 10 * time.Second
+
 // ScalerConfig configures NewScaler.
 type ScalerConfig struct {
 	// ReadYourWritesTimeout bounds how long Scale waits for the cache to
@@ -25,6 +29,10 @@ type ScalerConfig struct {
 	// Backoff paces the retries after a conflict; the zero value means
 	// retry.DefaultRetry (5 attempts about 10ms apart).
 	Backoff wait.Backoff
+	// KubeAPITimeout bounds all the Kubernetes API calls of one Scale
+	// (the reads, the update and the retries after conflicts); zero means
+	// DefaultKubeAPITimeout.
+	KubeAPITimeout time.Duration
 }
 
 // ScaleCache is what the Scaler needs from the cache; *Cache implements it.
@@ -74,6 +82,7 @@ type Scaler struct {
 	client     kubernetes.Interface
 	cache      ScaleCache
 	rywTimeout time.Duration
+	apiTimeout time.Duration
 	backoff    wait.Backoff
 	logger     *slog.Logger
 }
@@ -84,9 +93,13 @@ func NewScaler(client kubernetes.Interface, cache ScaleCache, cfg ScalerConfig, 
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Scaler{client: client, cache: cache, rywTimeout: cfg.ReadYourWritesTimeout, backoff: cfg.Backoff, logger: logger}
+	s := &Scaler{client: client, cache: cache, rywTimeout: cfg.ReadYourWritesTimeout, apiTimeout: cfg.KubeAPITimeout,
+		backoff: cfg.Backoff, logger: logger}
 	if s.rywTimeout <= 0 {
 		s.rywTimeout = DefaultReadYourWritesTimeout
+	}
+	if s.apiTimeout <= 0 {
+		s.apiTimeout = DefaultKubeAPITimeout
 	}
 	if s.backoff.Steps <= 0 {
 		s.backoff = retry.DefaultRetry
@@ -106,11 +119,17 @@ func NewScaler(client kubernetes.Interface, cache ScaleCache, cfg ScalerConfig, 
 // most ReadYourWritesTimeout, until the cache shows the result, so a read
 // that follows never shows the old count.
 //
+// All the Kubernetes calls together (reads, update, retries) get at most
+// KubeAPITimeout, so a hung API server cannot hold the request past the
+// HTTP write timeout.
+//
 // Errors: NamespaceNotWatched and NotFound (kind ErrNotFound), NotSynced,
-// IfMatchFailed and ChangedSinceIfMatch (kind ErrPreconditionFailed); a
-// Forbidden as a *PermissionError naming every permission a scale needs;
-// any other Kubernetes API error is returned wrapped once, naming the verb,
-// resource and namespace, so apierrors.IsForbidden and the like still work.
+// IfMatchFailed and ChangedSinceIfMatch (kind ErrPreconditionFailed);
+// KubeAPIUnavailable (kind ErrKubeAPIUnavailable) when a call got no answer
+// in time or its connection failed; a Forbidden as a *PermissionError
+// naming every permission a scale needs; any other Kubernetes API error is
+// returned wrapped once, naming the verb, resource and namespace, so
+// apierrors.IsForbidden and the like still work.
 func (s *Scaler) Scale(ctx context.Context, namespace, name string, replicas int32, ifMatch IfMatch) (ScaleResult, error) {
 	res := ScaleResult{Namespace: namespace, Name: name, Replicas: replicas}
 	if !s.cache.Watches(namespace) {
@@ -124,13 +143,15 @@ func (s *Scaler) Scale(ctx context.Context, namespace, name string, replicas int
 		return res, NotSynced()
 	}
 	client := s.client.AppsV1().Deployments(namespace)
+	kctx, cancel := context.WithTimeout(ctx, s.apiTimeout)
+	defer cancel()
 	err := retry.RetryOnConflict(s.backoff, func() error {
-		scale, err := client.GetScale(ctx, name, metav1.GetOptions{})
+		scale, err := client.GetScale(kctx, name, metav1.GetOptions{})
 		switch {
 		case apierrors.IsNotFound(err):
 			return NotFound(namespace, name)
 		case err != nil:
-			return permissionError(OpScale, namespace, fmt.Errorf("get deployments.apps/scale %q in namespace %q: %w", name, namespace, err))
+			return permissionError(OpScale, namespace, s.callFailed(ctx, kctx, namespace, name, false, err))
 		}
 		res.PreviousReplicas, res.PreviousResourceVersion = scale.Spec.Replicas, scale.ResourceVersion
 		if !ifMatch.Matches(scale.ResourceVersion) {
@@ -149,7 +170,7 @@ func (s *Scaler) Scale(ctx context.Context, namespace, name string, replicas int
 			// update carries the version that matched.
 			scale.ResourceVersion = ""
 		}
-		updated, err := client.UpdateScale(ctx, name, scale, metav1.UpdateOptions{})
+		updated, err := client.UpdateScale(kctx, name, scale, metav1.UpdateOptions{})
 		switch {
 		case apierrors.IsConflict(err):
 			res.Conflicts++
@@ -160,7 +181,7 @@ func (s *Scaler) Scale(ctx context.Context, namespace, name string, replicas int
 		case apierrors.IsNotFound(err):
 			return NotFound(namespace, name)
 		case err != nil:
-			return permissionError(OpScale, namespace, fmt.Errorf("update deployments.apps/scale %q in namespace %q: %w", name, namespace, err))
+			return permissionError(OpScale, namespace, s.callFailed(ctx, kctx, namespace, name, true, err))
 		}
 		res.ResourceVersion = updated.ResourceVersion
 		res.Changed = true
@@ -184,6 +205,29 @@ func permissionError(op, namespace string, err error) error {
 		return &PermissionError{Op: op, Namespace: namespace, Err: err}
 	}
 	return err
+}
+
+// callFailed wraps the error of the get (update false) or update call of
+// Scale. A call that got no answer from the API server, because kctx's
+// deadline ran out or the connection failed, is KubeAPIUnavailable; a call
+// cut short by ctx (the client went away, or shutdown) or answered with an
+// error is wrapped naming the call.
+func (s *Scaler) callFailed(ctx, kctx context.Context, namespace, name string, update bool, err error) error {
+	verb := "get"
+	if update {
+		verb = "update"
+	}
+	var status apierrors.APIStatus
+	switch {
+	case errors.As(err, &status), ctx.Err() != nil:
+	case kctx.Err() != nil:
+		// Whatever the error says (client-go's rate limiter does not wrap
+		// the deadline), the deadline is why the call ended.
+		return KubeAPIUnavailable(namespace, name, update, s.apiTimeout, err)
+	case IsNoAnswer(err):
+		return KubeAPIUnavailable(namespace, name, update, 0, err)
+	}
+	return fmt.Errorf("%s deployments.apps/scale %q in namespace %q: %w", verb, name, namespace, err)
 }
 
 // readYourWrites waits for the cache to reach res.ResourceVersion. It does so

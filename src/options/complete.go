@@ -70,6 +70,7 @@ func (o *Options) Complete(logOutput io.Writer) (*app.Config, error) {
 		ReadYourWritesTimeout:        o.ReadYourWritesTimeout,
 		MinResourceVersionTimeout:    o.MinResourceVersionTimeout,
 		ShutdownTimeout:              o.ShutdownTimeout,
+		KubeAPITimeout:               o.KubeAPITimeout,
 		AuthorizationPolicyFile:      o.AuthorizationPolicyFile,
 		WriteRateLimit:               o.WriteRateLimit,
 		WriteBurst:                   o.WriteBurst,

@@ -15,7 +15,9 @@ import (
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/replicasd/replicasd/src/app"
 	"github.com/replicasd/replicasd/src/authz"
+	"github.com/replicasd/replicasd/src/deployments"
 	"github.com/replicasd/replicasd/src/tlsconfig"
 )
 
@@ -47,6 +49,7 @@ type Options struct {
 	ReadYourWritesTimeout     time.Duration
 	MinResourceVersionTimeout time.Duration
 	ShutdownTimeout           time.Duration
+	KubeAPITimeout            time.Duration
 
 	AuthorizationPolicyFile string
 
@@ -90,6 +93,7 @@ func New() *Options {
 		ReadYourWritesTimeout:     5 * time.Second,
 		MinResourceVersionTimeout: 5 * time.Second,
 		ShutdownTimeout:           15 * time.Second,
+		KubeAPITimeout:            deployments.DefaultKubeAPITimeout,
 		WriteRateLimit:            10,
 		WriteBurst:                20,
 		ReadBurst:                 100,
@@ -124,6 +128,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.ReadYourWritesTimeout, "read-your-writes-timeout", o.ReadYourWritesTimeout, "how long a PUT waits for the cache to show its write")
 	fs.DurationVar(&o.MinResourceVersionTimeout, "min-resource-version-timeout", o.MinResourceVersionTimeout, "how long a GET with ?minResourceVersion waits before answering 504")
 	fs.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", o.ShutdownTimeout, "how long in-flight requests may take to finish after SIGTERM")
+	fs.DurationVar(&o.KubeAPITimeout, "kube-api-timeout", o.KubeAPITimeout, "deadline for the Kubernetes API calls of one request; when it runs out the request answers 503")
 	fs.StringVar(&o.AuthorizationPolicyFile, "authorization-policy-file", o.AuthorizationPolicyFile, "who may do what (YAML); none: every verified client may read and scale")
 	fs.Float64Var(&o.WriteRateLimit, "write-rate-limit", o.WriteRateLimit, "PUTs per second allowed to each client identity, sustained; 0 turns the limit off")
 	fs.IntVar(&o.WriteBurst, "write-burst", o.WriteBurst, "PUTs each client identity may send at once above --write-rate-limit")
@@ -259,10 +264,18 @@ func (o *Options) Validate() []error {
 		{"read-your-writes-timeout", o.ReadYourWritesTimeout},
 		{"min-resource-version-timeout", o.MinResourceVersionTimeout},
 		{"shutdown-timeout", o.ShutdownTimeout},
+		{"kube-api-timeout", o.KubeAPITimeout},
 	} {
 		if d.v <= 0 {
 			add("--%s %v: must be positive", d.flag, d.v)
 		}
+	}
+	// A PUT's Kubernetes calls and its read-your-writes wait must end before
+	// the API's write timeout cuts the connection, so the client gets 503.
+	write := app.APIWriteTimeout(o.ReadYourWritesTimeout, o.MinResourceVersionTimeout)
+	if room := write - o.ReadYourWritesTimeout; o.KubeAPITimeout > 0 && o.KubeAPITimeout >= room {
+		add("--kube-api-timeout %v: must be below %v, the API's write timeout (%v) minus --read-your-writes-timeout (%v), "+
+			"so that a PUT answers before its connection is cut", o.KubeAPITimeout, room, write, o.ReadYourWritesTimeout)
 	}
 	if o.AuditLogFormat != "json" {
 		add("--audit-log-format %q: must be json", o.AuditLogFormat)
