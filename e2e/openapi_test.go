@@ -223,6 +223,13 @@ var _ = Describe("the OpenAPI document", func() {
 			{http.MethodPut, one, `{"replicaCount": "three"}`}, // a 400 is checked too
 			{http.MethodGet, "/health", ""},
 			{http.MethodGet, "/openapi.yaml", ""},
+			// HEAD answers as GET without a body, on every GET path.
+			{http.MethodHead, "/deployments?namespace=" + ns, ""},
+			{http.MethodHead, "/namespaces/" + ns + "/deployments", ""},
+			{http.MethodHead, "/deployments/web/replicas?namespace=" + ns, ""},
+			{http.MethodHead, one, ""},
+			{http.MethodHead, "/health", ""},
+			{http.MethodHead, "/openapi.yaml", ""},
 		}
 		for _, r := range requests {
 			_, err := primary.do(primary.client, r.method, r.path, r.body, nil)
