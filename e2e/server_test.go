@@ -161,13 +161,6 @@ func (s *server) logText() string {
 	return s.logs.String()
 }
 
-// kill ends the process at once, as a crashed pod would.
-func (s *server) kill() {
-	GinkgoHelper()
-	Expect(s.cmd.Process.Signal(syscall.SIGKILL)).To(Succeed())
-	Eventually(s.exited).WithTimeout(10 * time.Second).Should(Receive())
-}
-
 // terminate sends SIGTERM and expects a clean exit.
 func (s *server) terminate() {
 	GinkgoHelper()

@@ -65,7 +65,7 @@ func parseFlags() (*options, error) {
 	flag.Parse()
 	o.command = flag.Args()
 	if o.manifest == "" || len(o.command) == 0 {
-		return nil, errors.New("usage: chartrun -manifest FILE [-binary PATH] [-kubectl PATH] -- COMMAND ARGS...")
+		return nil, errors.New("usage: chartrun -manifest FILE [-binary PATH] [-kubectl PATH] -- COMMAND [ARG]")
 	}
 	return o, nil
 }
@@ -80,7 +80,7 @@ func run() (int, error) {
 		return 1, err
 	}
 	chart, err := parseManifest(f)
-	f.Close()
+	_ = f.Close()
 	if err != nil {
 		return 1, err
 	}
@@ -116,7 +116,7 @@ func run() (int, error) {
 // runCommand runs the command, passing on SIGINT and SIGTERM so that the
 // replicas are stopped after it, not orphaned.
 func runCommand(argv []string, env []string) (int, error) {
-	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd := exec.Command(argv[0], argv[1:]...) // #nosec G204 -- the command its operator gave after --
 	cmd.Env = env
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	signals := make(chan os.Signal, 2)

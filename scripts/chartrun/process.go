@@ -100,7 +100,7 @@ func start(binary string, pd *pod, r *replica) (*process, error) {
 		return nil, err
 	}
 	defer logFile.Close()
-	p.cmd = exec.Command(binary, r.Args...)
+	p.cmd = exec.Command(binary, r.Args...) // #nosec G204 -- the binary and args its operator named, from the rendered chart
 	// The container's environment only, never the caller's.
 	p.cmd.Env = r.Env
 	p.cmd.Dir = r.Root
@@ -133,7 +133,7 @@ func (p *process) waitReady() error {
 			if err != nil {
 				return false, nil
 			}
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			return resp.StatusCode == http.StatusOK, nil
 		})
 	if err != nil {
@@ -193,7 +193,7 @@ func tailAll(procs []*process) {
 				last = last[1:]
 			}
 		}
-		f.Close()
+		_ = f.Close()
 		fmt.Fprintf(os.Stderr, "----- last %d lines of %s (%s) -----\n", len(last), p.Name, p.logPath)
 		for _, l := range last {
 			fmt.Fprintln(os.Stderr, l)

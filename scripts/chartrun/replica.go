@@ -187,7 +187,7 @@ func mode(m *int32) os.FileMode {
 	if m == nil {
 		return 0o644 // the API's default
 	}
-	return os.FileMode(*m)
+	return os.FileMode(*m & 0o777) // #nosec G115 -- masked to the permission bits
 }
 
 func fieldValue(p *pod, podName string, ref *corev1.ObjectFieldSelector) (string, error) {
@@ -218,7 +218,7 @@ func envValue(p *pod, podName string, e corev1.EnvVar) (string, error) {
 // writeFiles writes a volume's files with the volume's mode, then makes the
 // directory read-only as the mount is.
 func writeFiles(dir string, files map[string][]byte, perm os.FileMode) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return fmt.Errorf("creating %s: %w", dir, err)
 	}
 	names := make([]string, 0, len(files))
@@ -228,7 +228,7 @@ func writeFiles(dir string, files map[string][]byte, perm os.FileMode) error {
 	sort.Strings(names)
 	for _, n := range names {
 		p := filepath.Join(dir, n)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
 			return fmt.Errorf("creating %s: %w", filepath.Dir(p), err)
 		}
 		if err := os.WriteFile(p, files[n], perm); err != nil {
