@@ -9,8 +9,8 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/replicasd/replicasd/src/identity"
 	"github.com/replicasd/replicasd/src/requestinfo"
-	"github.com/replicasd/replicasd/src/tlsconfig"
 )
 
 // HeaderRequestID carries the request ID, from the client and back.
@@ -42,7 +42,7 @@ const maxCapturedBody = 4 << 10
 //
 // It reads the verb, target and before/after state from the request's requestinfo.Info, which it puts
 // into the context when no earlier middleware did, and the client identity
-// from tlsconfig.IdentityFrom, so it must run inside tlsconfig.Middleware
+// from identity.From, so it must run inside identity.Middleware
 // and outside everything that can refuse a request.
 //
 // A handler's panic is recovered here and answered 500 (see finish), so
@@ -145,7 +145,7 @@ func requestEvent(r *http.Request, info *requestinfo.Info, status int, body []by
 		Outcome:        Outcome{Status: status, Reason: http.StatusText(status)},
 		LatencySeconds: latency.Seconds(),
 	}
-	if id, ok := tlsconfig.IdentityFrom(r.Context()); ok {
+	if id, ok := identity.From(r.Context()); ok {
 		ev.Client = &id
 	}
 	if info.ReplicasRequested != nil || info.ReplicasBefore != nil || info.ReplicasAfter != nil {

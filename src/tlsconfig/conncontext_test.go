@@ -12,16 +12,17 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/replicasd/replicasd/src/tlsconfig"
+	"github.com/replicasd/replicasd/src/identity"
 )
 
 // TestConnContextIdentity serves several requests per connection, over
-// HTTP/2 and HTTP/1.1, with the identity read through ConnContext.
+// HTTP/2 and HTTP/1.1, with the identity read through the Reloader's
+// ConnContext, which must carry identity.ConnContext's too.
 func TestConnContextIdentity(t *testing.T) {
 	f := newFixture(t)
 	r := newReloader(t, f.cfg)
-	handler := tlsconfig.Middleware(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		id, ok := tlsconfig.IdentityFrom(req.Context())
+	handler := identity.Middleware(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		id, ok := identity.From(req.Context())
 		if !ok {
 			http.Error(w, "no identity", http.StatusInternalServerError)
 			return
@@ -32,7 +33,7 @@ func TestConnContextIdentity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: handler, TLSConfig: r.TLSConfig(), ConnContext: tlsconfig.ConnContext,
+	srv := &http.Server{Handler: handler, TLSConfig: r.TLSConfig(), ConnContext: r.ConnContext,
 		ErrorLog: log.New(io.Discard, "", 0)}
 	done := make(chan error, 1)
 	go func() { done <- srv.ServeTLS(ln, "", "") }()
@@ -75,15 +76,16 @@ func TestConnContextIdentity(t *testing.T) {
 }
 
 func TestConnContextLeavesOtherConnectionsAlone(t *testing.T) {
+	r := newReloader(t, newFixture(t).cfg)
 	client, server := net.Pipe()
 	defer client.Close()
 	defer server.Close()
 	ctx := context.Background()
-	if got := tlsconfig.ConnContext(ctx, server); got != ctx {
+	if got := r.ConnContext(ctx, server); got != ctx {
 		t.Error("ConnContext changed the context of a plain connection")
 	}
-	if _, ok := tlsconfig.IdentityFrom(tlsconfig.ConnContext(ctx, server)); ok {
-		t.Error("IdentityFrom found an identity on a plain connection")
+	if _, ok := identity.From(r.ConnContext(ctx, server)); ok {
+		t.Error("identity.From found an identity on a plain connection")
 	}
 }
 
@@ -96,10 +98,10 @@ func TestConnContextBeforeHandshake(t *testing.T) {
 	defer clientSide.Close()
 	defer serverSide.Close()
 	serverConn := tls.Server(serverSide, r.TLSConfig())
-	ctx := tlsconfig.ConnContext(context.Background(), serverConn)
+	ctx := r.ConnContext(context.Background(), serverConn)
 
-	if _, ok := tlsconfig.IdentityFrom(ctx); ok {
-		t.Fatal("IdentityFrom found an identity before the handshake")
+	if _, ok := identity.From(ctx); ok {
+		t.Fatal("identity.From found an identity before the handshake")
 	}
 	alice := mustClient(t, f.clientCA, "alice", []string{"ops"})
 	clientConn := tls.Client(clientSide, clientConfig(f, alice, func(c *tls.Config) { c.ServerName = "localhost" }))
@@ -111,8 +113,8 @@ func TestConnContextBeforeHandshake(t *testing.T) {
 	if err := <-errs; err != nil {
 		t.Fatalf("client handshake: %v", err)
 	}
-	id, ok := tlsconfig.IdentityFrom(ctx)
+	id, ok := identity.From(ctx)
 	if !ok || id.User != "alice" || !slices.Equal(id.Groups, []string{"ops"}) {
-		t.Errorf("IdentityFrom after the handshake = %+v, %v; want alice in ops", id, ok)
+		t.Errorf("identity.From after the handshake = %+v, %v; want alice in ops", id, ok)
 	}
 }
