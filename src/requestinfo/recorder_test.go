@@ -61,8 +61,8 @@ func TestRecorder(t *testing.T) {
 			if got := string(r.Body()); got != tt.wantBody {
 				t.Errorf("kept body %q, want %q", got, tt.wantBody)
 			}
-			if tt.wantStatus != 0 && (len(h.calls) != 1 || h.calls[0] != tt.wantStatus || rec.Header().Get("X-Seen") != "yes") {
-				t.Errorf("hook calls %v, header %q; want one call with %d before the header", h.calls, rec.Header().Get("X-Seen"), tt.wantStatus)
+			if tt.wantStatus != 0 && (len(h.calls) != 1 || h.calls[0] != tt.wantStatus || rec.Result().Header.Get("X-Seen") != "yes") {
+				t.Errorf("hook calls %v, header written %q; want one call with %d before the header", h.calls, rec.Result().Header.Get("X-Seen"), tt.wantStatus)
 			}
 			if tt.wantStatus == 0 && len(h.calls) != 0 {
 				t.Errorf("hook called %v with nothing written", h.calls)
