@@ -4,12 +4,12 @@ import (
 	"net/http"
 
 	"github.com/replicasd/replicasd/src/deployments"
-	"github.com/replicasd/replicasd/src/tlsconfig"
+	"github.com/replicasd/replicasd/src/identity"
 )
 
 // errNoIdentity refuses a request that reached the handler without a
 // verified identity while a policy is configured: only a wiring mistake
-// (no tlsconfig.Middleware) gets here, and it must fail closed.
+// (no identity.Middleware) gets here, and it must fail closed.
 var errNoIdentity = &requestError{
 	status: http.StatusForbidden,
 	msg:    "the request carries no verified client identity, so the authorization policy cannot allow it",
@@ -23,7 +23,7 @@ func (s *server) authorize(r *http.Request, verb, namespace, name string) error 
 	if s.authz == nil {
 		return nil
 	}
-	id, ok := tlsconfig.IdentityFrom(r.Context())
+	id, ok := identity.From(r.Context())
 	if !ok {
 		return errNoIdentity
 	}
@@ -35,7 +35,7 @@ func (s *server) authorizeReplicas(r *http.Request, namespace, name string, repl
 	if s.authz == nil {
 		return nil
 	}
-	id, ok := tlsconfig.IdentityFrom(r.Context())
+	id, ok := identity.From(r.Context())
 	if !ok {
 		return errNoIdentity
 	}
@@ -48,7 +48,7 @@ func (s *server) visible(r *http.Request, namespace string, ds []*deployments.De
 	if s.authz == nil {
 		return ds
 	}
-	id, _ := tlsconfig.IdentityFrom(r.Context()) // authorize already refused a request without one
+	id, _ := identity.From(r.Context()) // authorize already refused a request without one
 	keep := s.authz.ListFilter(id, namespace)
 	if keep == nil {
 		return ds

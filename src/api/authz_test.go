@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/replicasd/replicasd/src/authz"
+	"github.com/replicasd/replicasd/src/identity"
 	"github.com/replicasd/replicasd/src/requestinfo"
-	"github.com/replicasd/replicasd/src/tlsconfig"
 )
 
 // apiTestPolicy grants: viewers read everything; team-a may do anything in
@@ -39,14 +39,14 @@ func withPolicy(t *testing.T, yaml string) func(*Options) {
 
 // requestAs serves one request as the client identity id (nil: none), with
 // a requestinfo.Info in the context as the audit middleware puts there.
-func (f *fixture) requestAs(id *tlsconfig.Identity, method, target, body string, headers ...string) (*httptest.ResponseRecorder, *requestinfo.Info) {
+func (f *fixture) requestAs(id *identity.Identity, method, target, body string, headers ...string) (*httptest.ResponseRecorder, *requestinfo.Info) {
 	r := httptest.NewRequest(method, target, strings.NewReader(body))
 	for i := 0; i+1 < len(headers); i += 2 {
 		r.Header.Add(headers[i], headers[i+1])
 	}
 	ctx := r.Context()
 	if id != nil {
-		ctx = tlsconfig.WithIdentity(ctx, *id)
+		ctx = identity.With(ctx, *id)
 	}
 	info := &requestinfo.Info{}
 	r = r.WithContext(requestinfo.With(ctx, info))
@@ -55,19 +55,19 @@ func (f *fixture) requestAs(id *tlsconfig.Identity, method, target, body string,
 	return rec, info
 }
 
-func identity(user string, groups ...string) *tlsconfig.Identity {
-	return &tlsconfig.Identity{User: user, Groups: groups}
+func clientIdentity(user string, groups ...string) *identity.Identity {
+	return &identity.Identity{User: user, Groups: groups}
 }
 
 func TestAuthorization(t *testing.T) {
-	viewer := identity("vera", "viewers")
-	dev := identity("bob", "team-a")
-	bot := identity("ci-bot")
-	stranger := identity("eve")
+	viewer := clientIdentity("vera", "viewers")
+	dev := clientIdentity("bob", "team-a")
+	bot := clientIdentity("ci-bot")
+	stranger := clientIdentity("eve")
 	const json = "application/json"
 	tests := []struct {
 		name           string
-		id             *tlsconfig.Identity
+		id             *identity.Identity
 		method, target string
 		body           string
 		wantStatus     int
@@ -151,7 +151,7 @@ func TestAuthorization(t *testing.T) {
 // deployment that exists and one that does not.
 func TestForbiddenAnswersDoNotRevealExistence(t *testing.T) {
 	f := newFixture(t, withPolicy(t, apiTestPolicy))
-	dev := identity("bob", "team-a")
+	dev := clientIdentity("bob", "team-a")
 	for _, method := range []string{"GET", "PUT"} {
 		exists, _ := f.requestAs(dev, method, "/api/v1/namespaces/shop/deployments/web/replicas", `{"replicaCount": 1}`, "Content-Type", "application/json")
 		missing, _ := f.requestAs(dev, method, "/api/v1/namespaces/shop/deployments/wfb/replicas", `{"replicaCount": 1}`, "Content-Type", "application/json")
@@ -164,7 +164,7 @@ func TestForbiddenAnswersDoNotRevealExistence(t *testing.T) {
 
 func TestNoPolicyAllowsEveryone(t *testing.T) {
 	f := newFixture(t)
-	rec, _ := f.requestAs(identity("eve"), "PUT", "/api/v1/namespaces/shop/deployments/web/replicas", `{"replicaCount": 99}`, "Content-Type", "application/json")
+	rec, _ := f.requestAs(clientIdentity("eve"), "PUT", "/api/v1/namespaces/shop/deployments/web/replicas", `{"replicaCount": 99}`, "Content-Type", "application/json")
 	if rec.Code != http.StatusOK {
 		t.Fatalf("PUT without a policy: %d %s", rec.Code, rec.Body)
 	}
@@ -179,7 +179,7 @@ type recordingAuthorizer struct {
 	decisions []string
 }
 
-func (a *recordingAuthorizer) Authorize(id tlsconfig.Identity, verb, namespace, name string) error {
+func (a *recordingAuthorizer) Authorize(id identity.Identity, verb, namespace, name string) error {
 	err := a.Authorizer.Authorize(id, verb, namespace, name)
 	a.decisions = append(a.decisions, verb+" "+namespace+"/"+name+" "+map[bool]string{true: "allowed", false: "denied"}[err == nil])
 	return err
@@ -192,8 +192,8 @@ func TestAuthorizerCanBeWrapped(t *testing.T) {
 	}
 	rec := &recordingAuthorizer{Authorizer: p}
 	f := newFixture(t, func(o *Options) { o.Authorizer = rec })
-	f.requestAs(identity("bob", "team-a"), "GET", "/api/v1/deployments/web/replicas", "")
-	f.requestAs(identity("bob", "team-a"), "GET", "/api/v1/namespaces/shop/deployments", "")
+	f.requestAs(clientIdentity("bob", "team-a"), "GET", "/api/v1/deployments/web/replicas", "")
+	f.requestAs(clientIdentity("bob", "team-a"), "GET", "/api/v1/namespaces/shop/deployments", "")
 	want := []string{"get default/web allowed", "list shop/ denied"}
 	if strings.Join(rec.decisions, ";") != strings.Join(want, ";") {
 		t.Errorf("decisions %q, want %q", rec.decisions, want)

@@ -18,7 +18,7 @@ import (
 
 	"github.com/replicasd/replicasd/src/authz"
 	"github.com/replicasd/replicasd/src/deployments"
-	"github.com/replicasd/replicasd/src/tlsconfig"
+	"github.com/replicasd/replicasd/src/identity"
 )
 
 // The fuzz targets' seed corpora are in testdata/fuzz/<target>; `make test`
@@ -131,7 +131,7 @@ func FuzzHandler(f *testing.F) {
 		Logger: slog.New(slog.DiscardHandler),
 	})
 	methods := []string{"GET", "PUT", "POST", "DELETE", "HEAD", "OPTIONS", "PATCH"}
-	ids := []*tlsconfig.Identity{nil, identity("vera", "viewers"), identity("bob", "team-a"), identity("ci-bot"), identity("eve")}
+	ids := []*identity.Identity{nil, clientIdentity("vera", "viewers"), clientIdentity("bob", "team-a"), clientIdentity("ci-bot"), clientIdentity("eve")}
 	f.Add(uint8(1), "/api/v1/deployments/web/replicas", `{"replicaCount": 3}`, "application/json", "", uint8(2))
 	f.Fuzz(func(t *testing.T, method uint8, target, body, contentType, ifMatch string, who uint8) {
 		u, err := url.ParseRequestURI(target)
@@ -151,7 +151,7 @@ func FuzzHandler(f *testing.F) {
 			r.Header.Set("If-Match", ifMatch)
 		}
 		if id := ids[int(who)%len(ids)]; id != nil {
-			r = r.WithContext(tlsconfig.WithIdentity(r.Context(), *id))
+			r = r.WithContext(identity.With(r.Context(), *id))
 		}
 		rec := httptest.NewRecorder()
 		handler.ServeHTTP(rec, r)

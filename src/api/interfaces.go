@@ -6,7 +6,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/replicasd/replicasd/src/deployments"
-	"github.com/replicasd/replicasd/src/tlsconfig"
+	"github.com/replicasd/replicasd/src/identity"
 )
 
 // Store answers reads from the informer cache (never the Kubernetes API).
@@ -40,13 +40,13 @@ type Authorizer interface {
 	// Authorize returns nil when id may perform verb (requestinfo.VerbGet,
 	// VerbList, VerbScale) on the deployment name in namespace. For a list,
 	// name is "" and namespace "" means every namespace.
-	Authorize(id tlsconfig.Identity, verb, namespace, name string) error
+	Authorize(id identity.Identity, verb, namespace, name string) error
 	// AuthorizeReplicas returns nil when id may scale the deployment to
 	// replicas (the policy's per-rule maxReplicas).
-	AuthorizeReplicas(id tlsconfig.Identity, namespace, name string, replicas int32) error
+	AuthorizeReplicas(id identity.Identity, namespace, name string, replicas int32) error
 	// ListFilter returns which deployments of a list of namespace ("" =
 	// all) id may see, or nil when it may see them all.
-	ListFilter(id tlsconfig.Identity, namespace string) func(namespace, name string) bool
+	ListFilter(id identity.Identity, namespace string) func(namespace, name string) bool
 }
 
 // RateLimiter throttles each client identity; *ratelimit.Limiter implements

@@ -5,7 +5,7 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/replicasd/replicasd/src/tlsconfig"
+	"github.com/replicasd/replicasd/src/identity"
 )
 
 // limit is the router middleware that applies the in-flight bounds and the
@@ -97,7 +97,7 @@ func (s *server) rateLimiterFor(r *http.Request) RateLimiter {
 // clientKey is the identity a request is limited as: the certificate's
 // subject, so every certificate of one user and groups shares a bucket.
 func clientKey(r *http.Request) string {
-	if id, ok := tlsconfig.IdentityFrom(r.Context()); ok {
+	if id, ok := identity.From(r.Context()); ok {
 		return id.String()
 	}
 	return ""

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/replicasd/replicasd/src/identity"
 	"github.com/replicasd/replicasd/src/ratelimit"
-	"github.com/replicasd/replicasd/src/tlsconfig"
 )
 
 // frozen is a clock that never moves, so buckets never refill during a test.
@@ -18,8 +18,8 @@ func TestWriteRateLimit(t *testing.T) {
 	f := newFixture(t, func(o *Options) {
 		o.WriteLimiter = ratelimit.New(ratelimit.Config{What: "write requests", Rate: 0.5, Burst: 2, Now: frozen})
 	})
-	bob, alice := identity("bob", "dev"), identity("alice")
-	put := func(id *tlsconfig.Identity) *httptest.ResponseRecorder {
+	bob, alice := clientIdentity("bob", "dev"), clientIdentity("alice")
+	put := func(id *identity.Identity) *httptest.ResponseRecorder {
 		rec, _ := f.requestAs(id, "PUT", "/api/v1/deployments/web/replicas", `{"replicaCount": 4}`, "Content-Type", "application/json")
 		return rec
 	}
@@ -55,7 +55,7 @@ func TestReadRateLimit(t *testing.T) {
 	f := newFixture(t, func(o *Options) {
 		o.ReadLimiter = ratelimit.New(ratelimit.Config{What: "read requests", Rate: 1, Burst: 1, Now: frozen})
 	})
-	bob := identity("bob")
+	bob := clientIdentity("bob")
 	if rec, _ := f.requestAs(bob, "GET", "/api/v1/deployments", ""); rec.Code != http.StatusOK {
 		t.Fatalf("first GET: %d %s", rec.Code, rec.Body)
 	}
@@ -99,27 +99,27 @@ func TestMaxInflight(t *testing.T) {
 	}
 	done := make(chan *httptest.ResponseRecorder)
 	go func() {
-		rec, _ := f.requestAs(identity("slow"), "GET", "/api/v1/deployments?minResourceVersion=5", "")
+		rec, _ := f.requestAs(clientIdentity("slow"), "GET", "/api/v1/deployments?minResourceVersion=5", "")
 		done <- rec
 	}()
 	<-entered
 	// Any identity, any API route: the bound is the process's.
 	for _, target := range []string{"/api/v1/deployments", "/api/v1/namespaces/shop/deployments/web/replicas"} {
-		rec, _ := f.requestAs(identity("other"), "GET", target, "")
+		rec, _ := f.requestAs(clientIdentity("other"), "GET", target, "")
 		checkError(t, rec, http.StatusTooManyRequests, "the server has too many requests in flight; retry after 1s")
 		if got := rec.Header().Get("Retry-After"); got != "1" {
 			t.Errorf("Retry-After = %q, want 1", got)
 		}
 	}
 	// /health is outside that bound, so probes still get an answer.
-	if rec, _ := f.requestAs(identity("other"), "GET", "/api/v1/health", ""); rec.Code != http.StatusOK {
+	if rec, _ := f.requestAs(clientIdentity("other"), "GET", "/api/v1/health", ""); rec.Code != http.StatusOK {
 		t.Errorf("GET /health while the in-flight bound is full: %d %s", rec.Code, rec.Body)
 	}
 	close(unblock)
 	if rec := <-done; rec.Code != http.StatusOK {
 		t.Errorf("the request in flight: %d %s", rec.Code, rec.Body)
 	}
-	if rec, _ := f.requestAs(identity("other"), "GET", "/api/v1/deployments", ""); rec.Code != http.StatusOK {
+	if rec, _ := f.requestAs(clientIdentity("other"), "GET", "/api/v1/deployments", ""); rec.Code != http.StatusOK {
 		t.Errorf("after the request in flight ended: %d %s", rec.Code, rec.Body)
 	}
 }
@@ -139,7 +139,7 @@ func TestClientInflightCap(t *testing.T) {
 		<-unblock
 		return nil
 	}
-	greedy := identity("greedy")
+	greedy := clientIdentity("greedy")
 	done := make(chan *httptest.ResponseRecorder)
 	go func() {
 		rec, _ := f.requestAs(greedy, "GET", "/api/v1/deployments?minResourceVersion=5", "")
@@ -157,7 +157,7 @@ func TestClientInflightCap(t *testing.T) {
 	if info.Status != http.StatusTooManyRequests {
 		t.Errorf("requestinfo Status = %d", info.Status)
 	}
-	if rec, _ := f.requestAs(identity("polite"), "GET", "/api/v1/deployments", ""); rec.Code != http.StatusOK {
+	if rec, _ := f.requestAs(clientIdentity("polite"), "GET", "/api/v1/deployments", ""); rec.Code != http.StatusOK {
 		t.Errorf("another identity while the greedy one is at its cap: %d %s", rec.Code, rec.Body)
 	}
 	if rec, _ := f.requestAs(greedy, "GET", "/api/v1/health", ""); rec.Code != http.StatusOK {
@@ -185,9 +185,9 @@ func TestHealthInflightIsItsOwn(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer release()
-	rec, _ := f.requestAs(identity("probe"), "GET", "/api/v1/health", "")
+	rec, _ := f.requestAs(clientIdentity("probe"), "GET", "/api/v1/health", "")
 	checkError(t, rec, http.StatusTooManyRequests, "the server has too many requests in flight")
-	if rec, _ := f.requestAs(identity("probe"), "GET", "/api/v1/deployments", ""); rec.Code != http.StatusOK {
+	if rec, _ := f.requestAs(clientIdentity("probe"), "GET", "/api/v1/deployments", ""); rec.Code != http.StatusOK {
 		t.Errorf("GET /deployments while /health's bound is full: %d %s", rec.Code, rec.Body)
 	}
 }

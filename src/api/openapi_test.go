@@ -37,7 +37,7 @@ func TestGetOpenAPI(t *testing.T) {
 				mutate = append(mutate, tt.mutate)
 			}
 			f := newFixture(t, mutate...)
-			rec, _ := f.requestAs(identity("eve"), http.MethodGet, PathOpenAPI, "")
+			rec, _ := f.requestAs(clientIdentity("eve"), http.MethodGet, PathOpenAPI, "")
 			if rec.Code != http.StatusOK {
 				t.Fatalf("status = %d, want 200; body %.200s", rec.Code, rec.Body.String())
 			}
@@ -61,7 +61,7 @@ func TestGetOpenAPI(t *testing.T) {
 // deployment verb: audit events must not show it as a read of deployments.
 func TestOpenAPIRequestInfo(t *testing.T) {
 	f := newFixture(t)
-	_, info := f.requestAs(identity("eve"), http.MethodGet, PathOpenAPI, "")
+	_, info := f.requestAs(clientIdentity("eve"), http.MethodGet, PathOpenAPI, "")
 	if info.Verb != "" || info.Name != "" {
 		t.Errorf("info = verb %q name %q, want both empty", info.Verb, info.Name)
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/replicasd/replicasd/src/deployments"
 	"github.com/replicasd/replicasd/src/handshakes"
 	"github.com/replicasd/replicasd/src/health"
+	"github.com/replicasd/replicasd/src/identity"
 	"github.com/replicasd/replicasd/src/metrics"
 	"github.com/replicasd/replicasd/src/tlsconfig"
 )
@@ -151,7 +152,7 @@ func NewWithClient(cfg *Config, client kubernetes.Interface) (*Server, error) {
 	// their certificate stopped verifying (CA removed, revoked, expired).
 	// trackInflight, outermost, counts the requests a shutdown that runs out
 	// of time cuts.
-	handler := growStack(s.trackInflight(tlsconfig.Middleware(s.audit.Middleware(s.metrics.Middleware(s.reloader.Reverify(router))))))
+	handler := growStack(s.trackInflight(identity.Middleware(s.audit.Middleware(s.metrics.Middleware(s.reloader.Reverify(router))))))
 	// net/http reports failed handshakes only on its ErrorLog; the watcher
 	// reads them from there, counts and audits each, and logs it at debug.
 	watcher := handshakes.New(log, func(f handshakes.Failure) {
@@ -159,7 +160,7 @@ func NewWithClient(cfg *Config, client kubernetes.Interface) (*Server, error) {
 		s.audit.LogHandshake(f)
 	})
 	s.apiServer = newAPIServer(cfg, handler, watcher.Config(s.reloader.TLSConfig()), watcher.ErrorLog())
-	// The client's identity (see tlsconfig.Middleware) and Reverify's
+	// The client's identity (see identity.Middleware) and Reverify's
 	// verdict are made once per connection, not per request.
 	s.apiServer.ConnContext = s.reloader.ConnContext
 

@@ -18,8 +18,8 @@ import (
 	"github.com/replicasd/replicasd/src/audit"
 	"github.com/replicasd/replicasd/src/audit/audittest"
 	"github.com/replicasd/replicasd/src/handshakes"
+	"github.com/replicasd/replicasd/src/identity"
 	"github.com/replicasd/replicasd/src/requestinfo"
-	"github.com/replicasd/replicasd/src/tlsconfig"
 )
 
 type syncBuffer struct {
@@ -39,7 +39,7 @@ func (b *syncBuffer) Bytes() []byte {
 	return bytes.Clone(b.b.Bytes())
 }
 
-var alice = tlsconfig.Identity{User: "alice", Groups: []string{"sre"}, Serial: "1f", Issuer: "CN=test-ca"}
+var alice = identity.Identity{User: "alice", Groups: []string{"sre"}, Serial: "1f", Issuer: "CN=test-ca"}
 
 func int32p(n int32) *int32 { return &n }
 
@@ -208,7 +208,7 @@ func TestMiddleware(t *testing.T) {
 			if tt.requestID != "" {
 				r.Header.Set("X-Request-ID", tt.requestID)
 			}
-			r = r.WithContext(tlsconfig.WithIdentity(r.Context(), alice))
+			r = r.WithContext(identity.With(r.Context(), alice))
 			rec := httptest.NewRecorder()
 			handler.ServeHTTP(rec, r)
 			l.Flush()

@@ -8,7 +8,7 @@ package audit
 import (
 	"time"
 
-	"github.com/replicasd/replicasd/src/tlsconfig"
+	"github.com/replicasd/replicasd/src/identity"
 )
 
 // Kinds of event.
@@ -33,7 +33,7 @@ type Event struct {
 	// Client is the identity of the client certificate: CN as user, O as
 	// groups, its serial number (hex) and its issuer. Absent when unknown
 	// (a failed handshake, unless the certificate was parsed and refused).
-	Client *tlsconfig.Identity `json:"client,omitempty"`
+	Client *identity.Identity `json:"client,omitempty"`
 	// RemoteAddr is the client's address, host:port.
 	RemoteAddr string `json:"remoteAddr"`
 

@@ -9,8 +9,8 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/replicasd/replicasd/src/identity"
 	"github.com/replicasd/replicasd/src/requestinfo"
-	"github.com/replicasd/replicasd/src/tlsconfig"
 )
 
 // HeaderRequestID carries the request ID, from the client and back.
@@ -42,7 +42,7 @@ const maxCapturedBody = 4 << 10
 //
 // It reads the verb, target and before/after state from the request's requestinfo.Info, which it puts
 // into the context when no earlier middleware did, and the client identity
-// from tlsconfig.IdentityFrom, so it must run inside tlsconfig.Middleware
+// from identity.From, so it must run inside identity.Middleware
 // and outside everything that can refuse a request.
 //
 // A handler's panic is recovered here and answered 500 (see finish), so
@@ -60,9 +60,12 @@ func (l *Logger) Middleware(next http.Handler) http.Handler {
 			info.RequestID = v[0]
 		}
 
-		rec := &recorder{ResponseWriter: w, logger: l, method: r.Method, info: info}
+		rec := &recorder{logger: l, method: r.Method, info: info}
+		rec.Recorder = requestinfo.Recorder{ResponseWriter: w, Hook: rec, KeepErrorBody: maxCapturedBody}
 		defer l.finish(rec, r, info, start)
-		next.ServeHTTP(rec, r)
+		// The Recorder itself, not rec, goes down: the metrics middleware
+		// records through it instead of wrapping the writer again.
+		next.ServeHTTP(&rec.Recorder, r)
 	})
 }
 
@@ -77,14 +80,12 @@ func (l *Logger) finish(rec *recorder, r *http.Request, info *requestinfo.Info, 
 	if v != nil && v != http.ErrAbortHandler { //nolint:errorlint // recover returns the value itself
 		l.answerPanic(v, rec, r, info)
 	}
-	if rec.status == 0 {
-		// Nothing written: net/http answers 200 once the handler returns,
-		// with the headers set by then.
-		rec.answering(http.StatusOK)
-	}
+	// Nothing written: net/http answers 200 once the handler returns, with
+	// the headers set by then.
+	rec.RecordStatus(http.StatusOK)
 	// A panic is audited whatever the method: it is a bug to look into.
-	if v != nil || l.audited(r.Method, rec.status) {
-		l.Log(requestEvent(r, info, rec.status, rec.body, start, time.Since(start)))
+	if v != nil || l.audited(r.Method, rec.Status()) {
+		l.Log(requestEvent(r, info, rec.Status(), rec.Body(), start, time.Since(start)))
 	}
 	if v != nil && v == http.ErrAbortHandler { //nolint:errorlint // see above
 		panic(v)
@@ -107,7 +108,7 @@ func (l *Logger) answerPanic(v any, rec *recorder, r *http.Request, info *reques
 		// request.
 		info.RequestID = NewRequestID()
 	}
-	if rec.status != 0 {
+	if rec.Status() != 0 {
 		return // an answer has begun: too late to change it
 	}
 	h := rec.Header()
@@ -145,7 +146,7 @@ func requestEvent(r *http.Request, info *requestinfo.Info, status int, body []by
 		Outcome:        Outcome{Status: status, Reason: http.StatusText(status)},
 		LatencySeconds: latency.Seconds(),
 	}
-	if id, ok := tlsconfig.IdentityFrom(r.Context()); ok {
+	if id, ok := identity.From(r.Context()); ok {
 		ev.Client = &id
 	}
 	if info.ReplicasRequested != nil || info.ReplicasBefore != nil || info.ReplicasAfter != nil {
@@ -198,47 +199,22 @@ func NewRequestID() string {
 	return string(h[:])
 }
 
-// recorder remembers the status and the start of an error body, and sets
-// X-Request-ID once the status, and so whether the request is audited, is
-// known.
+// recorder sets X-Request-ID once the status, and so whether the request
+// is audited, is known: the Recorder tells it, before the header is written.
 type recorder struct {
-	http.ResponseWriter
+	requestinfo.Recorder
 	logger *Logger
 	method string
 	info   *requestinfo.Info
-	status int
-	body   []byte
 }
 
-// answering records the status of the answer about to be written and sets
-// X-Request-ID: the client's, or for an audited request a generated one,
-// which its event will carry.
-func (r *recorder) answering(code int) {
-	r.status = code
+// Answering sets X-Request-ID for an answer with status code: the client's,
+// or for an audited request a generated one, which its event will carry.
+func (r *recorder) Answering(w http.ResponseWriter, code int) {
 	if r.info.RequestID == "" && r.logger.audited(r.method, code) {
 		r.info.RequestID = NewRequestID()
 	}
 	if r.info.RequestID != "" {
-		r.ResponseWriter.Header()[headerRequestIDKey] = []string{r.info.RequestID}
+		w.Header()[headerRequestIDKey] = []string{r.info.RequestID}
 	}
 }
-
-func (r *recorder) WriteHeader(code int) {
-	if r.status == 0 {
-		r.answering(code)
-	}
-	r.ResponseWriter.WriteHeader(code)
-}
-
-func (r *recorder) Write(b []byte) (int, error) {
-	if r.status == 0 {
-		r.answering(http.StatusOK)
-	}
-	if r.status >= http.StatusBadRequest && len(r.body) < maxCapturedBody {
-		r.body = append(r.body, b[:min(len(b), maxCapturedBody-len(r.body))]...)
-	}
-	return r.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the connection's writer.
-func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

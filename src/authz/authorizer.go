@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/replicasd/replicasd/src/filewatch"
-	"github.com/replicasd/replicasd/src/tlsconfig"
+	"github.com/replicasd/replicasd/src/identity"
 )
 
 // Results passed to the OnReload hook, as tlsconfig's.
@@ -109,17 +109,17 @@ func New(file string, logger *slog.Logger, opts ...Option) (*Authorizer, error) 
 func (a *Authorizer) Policy() *Policy { return a.policy.Load() }
 
 // Authorize is [Policy.Authorize] under the current policy.
-func (a *Authorizer) Authorize(id tlsconfig.Identity, verb, namespace, name string) error {
+func (a *Authorizer) Authorize(id identity.Identity, verb, namespace, name string) error {
 	return a.Policy().Authorize(id, verb, namespace, name)
 }
 
 // AuthorizeReplicas is [Policy.AuthorizeReplicas] under the current policy.
-func (a *Authorizer) AuthorizeReplicas(id tlsconfig.Identity, namespace, name string, replicas int32) error {
+func (a *Authorizer) AuthorizeReplicas(id identity.Identity, namespace, name string, replicas int32) error {
 	return a.Policy().AuthorizeReplicas(id, namespace, name, replicas)
 }
 
 // ListFilter is [Policy.ListFilter] under the current policy.
-func (a *Authorizer) ListFilter(id tlsconfig.Identity, namespace string) func(namespace, name string) bool {
+func (a *Authorizer) ListFilter(id identity.Identity, namespace string) func(namespace, name string) bool {
 	return a.Policy().ListFilter(id, namespace)
 }
 

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/replicasd/replicasd/src/identity"
 	"github.com/replicasd/replicasd/src/requestinfo"
-	"github.com/replicasd/replicasd/src/tlsconfig"
 )
 
 // ErrForbidden is what every [*ForbiddenError] is (errors.Is): the client's
@@ -17,7 +17,7 @@ var ErrForbidden = errors.New("forbidden")
 // client: it names the identity, the missing verb and the target, and never
 // whether the target exists.
 type ForbiddenError struct {
-	Identity  tlsconfig.Identity
+	Identity  identity.Identity
 	Verb      string
 	Namespace string // "" for a list of every namespace
 	Name      string // "" for a list
@@ -49,7 +49,7 @@ func (e *ForbiddenError) Is(target error) bool { return target == ErrForbidden }
 
 // Describe formats an identity for messages: "CN=bob (groups: dev, sre)" or
 // "CN=bob (no groups)".
-func Describe(id tlsconfig.Identity) string {
+func Describe(id identity.Identity) string {
 	if len(id.Groups) == 0 {
 		return "CN=" + id.User + " (no groups)"
 	}

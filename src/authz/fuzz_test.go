@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/replicasd/replicasd/src/authz"
-	"github.com/replicasd/replicasd/src/tlsconfig"
+	"github.com/replicasd/replicasd/src/identity"
 )
 
 // FuzzParse feeds the policy parser arbitrary files; the seeds are in
@@ -28,7 +28,7 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("rule %d has a negative maxReplicas", i)
 			}
 		}
-		for _, who := range []tlsconfig.Identity{{User: "bob"}, {User: "ci-bot", Groups: []string{"sre", "dev"}}} {
+		for _, who := range []identity.Identity{{User: "bob"}, {User: "ci-bot", Groups: []string{"sre", "dev"}}} {
 			_ = p.Authorize(who, "get", "team-a", "web")
 			_ = p.Authorize(who, "list", "", "")
 			_ = p.AuthorizeReplicas(who, "team-a", "web", 3)

@@ -3,8 +3,8 @@ package authz
 import (
 	"slices"
 
+	"github.com/replicasd/replicasd/src/identity"
 	"github.com/replicasd/replicasd/src/requestinfo"
-	"github.com/replicasd/replicasd/src/tlsconfig"
 )
 
 // Wildcard in any list of a rule matches everything: every user, group,
@@ -40,7 +40,7 @@ func matches(list []string, v string) bool {
 }
 
 // appliesTo reports whether the rule names id's user or one of its groups.
-func (r *Rule) appliesTo(id tlsconfig.Identity) bool {
+func (r *Rule) appliesTo(id identity.Identity) bool {
 	if matches(r.Users, id.User) {
 		return true
 	}
@@ -76,7 +76,7 @@ func (r *Rule) everything() bool {
 // empty and namespace is the listed one, "" for a list of every namespace:
 // that is allowed when some rule lets id list somewhere, and
 // [Policy.ListFilter] then says which items it may see.
-func (p *Policy) Authorize(id tlsconfig.Identity, verb, namespace, name string) error {
+func (p *Policy) Authorize(id identity.Identity, verb, namespace, name string) error {
 	for i := range p.Rules {
 		r := &p.Rules[i]
 		if r.grants(verb) && r.appliesTo(id) && r.covers(namespace, name) {
@@ -90,7 +90,7 @@ func (p *Policy) Authorize(id tlsconfig.Identity, verb, namespace, name string) 
 // namespace to replicas: some rule grants the scale and either sets no
 // maxReplicas or one of at least replicas. Rules add up, so the most generous
 // applicable rule decides.
-func (p *Policy) AuthorizeReplicas(id tlsconfig.Identity, namespace, name string, replicas int32) error {
+func (p *Policy) AuthorizeReplicas(id identity.Identity, namespace, name string, replicas int32) error {
 	var best *Rule
 	for i := range p.Rules {
 		r := &p.Rules[i]
@@ -118,7 +118,7 @@ func (p *Policy) AuthorizeReplicas(id tlsconfig.Identity, namespace, name string
 
 // ListFilter returns which deployments of a list of namespace ("" = all) id
 // may see, or nil when it may see them all.
-func (p *Policy) ListFilter(id tlsconfig.Identity, namespace string) func(namespace, name string) bool {
+func (p *Policy) ListFilter(id identity.Identity, namespace string) func(namespace, name string) bool {
 	var rules []*Rule
 	for i := range p.Rules {
 		r := &p.Rules[i]

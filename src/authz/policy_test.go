@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/replicasd/replicasd/src/authz"
-	"github.com/replicasd/replicasd/src/tlsconfig"
+	"github.com/replicasd/replicasd/src/identity"
 )
 
 // testPolicy is the policy of the decision tests.
@@ -48,15 +48,15 @@ func mustParse(t *testing.T, yaml string) *authz.Policy {
 	return p
 }
 
-func id(user string, groups ...string) tlsconfig.Identity {
-	return tlsconfig.Identity{User: user, Groups: groups}
+func id(user string, groups ...string) identity.Identity {
+	return identity.Identity{User: user, Groups: groups}
 }
 
 func TestAuthorize(t *testing.T) {
 	p := mustParse(t, testPolicy)
 	tests := []struct {
 		name                  string
-		id                    tlsconfig.Identity
+		id                    identity.Identity
 		verb, namespace, item string
 		want                  string // "" = allowed, else the exact message
 	}{
@@ -115,7 +115,7 @@ func TestAuthorizeReplicas(t *testing.T) {
 	p := mustParse(t, testPolicy)
 	tests := []struct {
 		name     string
-		id       tlsconfig.Identity
+		id       identity.Identity
 		ns, item string
 		replicas int32
 		want     string
@@ -144,7 +144,7 @@ func TestListFilter(t *testing.T) {
 	all := [][2]string{{"public", "site"}, {"team-a", "api"}, {"team-a", "db"}, {"team-a", "web"}, {"team-b", "db"}, {"team-b", "web"}, {"team-c", "web"}}
 	tests := []struct {
 		name      string
-		id        tlsconfig.Identity
+		id        identity.Identity
 		namespace string
 		wantAll   bool
 		want      [][2]string
@@ -189,7 +189,7 @@ func TestListFilter(t *testing.T) {
 
 func TestWildcardGroupMatchesClientsWithoutGroups(t *testing.T) {
 	p := mustParse(t, "rules:\n- groups: [\"*\"]\n  verbs: [get]\n  namespaces: [public]\n")
-	for _, who := range []tlsconfig.Identity{id("anyone"), id("member", "dev")} {
+	for _, who := range []identity.Identity{id("anyone"), id("member", "dev")} {
 		checkDecision(t, p.Authorize(who, "get", "public", "site"), "")
 	}
 }

@@ -17,7 +17,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/replicasd/replicasd/src/tlsconfig"
+	"github.com/replicasd/replicasd/src/identity"
 )
 
 // handshakeErrorPrefix starts net/http's line for a failed handshake.
@@ -39,7 +39,7 @@ type Failure struct {
 	// it was parsed and then refused by the server's VerifyConnection (for
 	// example for lacking the clientAuth usage); nil when crypto/tls refused
 	// the certificate itself or none was sent.
-	Client *tlsconfig.Identity
+	Client *identity.Identity
 }
 
 // Watcher turns the API server's error log into Failures.
@@ -49,7 +49,7 @@ type Watcher struct {
 	now       func() time.Time
 
 	mu         sync.Mutex
-	identities map[string]tlsconfig.Identity // by remote address
+	identities map[string]identity.Identity // by remote address
 }
 
 // New returns a Watcher that calls onFailure once per failed handshake, on
@@ -62,7 +62,7 @@ func New(logger *slog.Logger, onFailure func(Failure)) *Watcher {
 	if onFailure == nil {
 		onFailure = func(Failure) {}
 	}
-	return &Watcher{logger: logger, onFailure: onFailure, now: time.Now, identities: map[string]tlsconfig.Identity{}}
+	return &Watcher{logger: logger, onFailure: onFailure, now: time.Now, identities: map[string]identity.Identity{}}
 }
 
 // ErrorLog returns the logger to use as http.Server.ErrorLog.
@@ -142,7 +142,7 @@ func (w *Watcher) verifyConnection(addr string, verify func(tls.ConnectionState)
 		if err != nil && len(cs.PeerCertificates) > 0 {
 			w.mu.Lock()
 			if len(w.identities) < maxPendingIdentities {
-				w.identities[addr] = tlsconfig.IdentityFromCertificate(cs.PeerCertificates[0])
+				w.identities[addr] = identity.FromCertificate(cs.PeerCertificates[0])
 			}
 			w.mu.Unlock()
 		}
@@ -150,7 +150,7 @@ func (w *Watcher) verifyConnection(addr string, verify func(tls.ConnectionState)
 	}
 }
 
-func (w *Watcher) takeIdentity(addr string) (tlsconfig.Identity, bool) {
+func (w *Watcher) takeIdentity(addr string) (identity.Identity, bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	id, ok := w.identities[addr]

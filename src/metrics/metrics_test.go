@@ -469,3 +469,22 @@ func TestInitRoutesAndNamespacesCreateTheirSeries(t *testing.T) {
 		t.Errorf("cache_deployments{namespace=quiet} = %v (present %v), want 0", got, ok)
 	}
 }
+
+// TestHTTPMetricsRecordThroughAnOuterRecorder checks that the middleware
+// records through the requestinfo.Recorder an outer middleware (audit)
+// hands it, rather than wrapping the writer a second time.
+func TestHTTPMetricsRecordThroughAnOuterRecorder(t *testing.T) {
+	m, reg := newMetrics(t)
+	outer := &requestinfo.Recorder{ResponseWriter: httptest.NewRecorder()}
+	var seen http.ResponseWriter
+	m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		seen = w
+		w.WriteHeader(http.StatusTooManyRequests)
+	})).ServeHTTP(outer, httptest.NewRequest(http.MethodGet, "/", nil))
+	if seen != http.ResponseWriter(outer) {
+		t.Errorf("handler got %T %p, want the outer Recorder %p", seen, seen, outer)
+	}
+	if got := value(t, reg, "replicasd_http_requests_total", "route=unmatched", "method=GET", "code=429"); got != 1 {
+		t.Errorf("http_requests_total{code=429} = %v, want 1", got)
+	}
+}

@@ -2,7 +2,9 @@
 // (its verb, target, before/after state and outcome) back out to the
 // middleware that records it: metrics, audit events, logs. The middleware
 // puts an *Info in the request context before the handler runs; the handler
-// fills it in. It has no dependencies, so every part can use it.
+// fills it in. Its [Recorder] is the one ResponseWriter wrapper those
+// middleware record the answer's status through. It has no dependencies, so
+// every part can use it.
 package requestinfo
 
 import (

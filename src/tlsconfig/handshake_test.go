@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/replicasd/replicasd/src/certs"
-	"github.com/replicasd/replicasd/src/tlsconfig"
+	"github.com/replicasd/replicasd/src/identity"
 )
 
 func TestHandshakeRefusesBadClients(t *testing.T) {
@@ -74,7 +74,7 @@ func TestHandshakeAcceptsValidClients(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			resp := mustGet(t, newClient(f, tt.cert), srv.url)
-			want := tlsconfig.Identity{
+			want := identity.Identity{
 				User:   tt.cert.Cert.Subject.CommonName,
 				Groups: tt.groups,
 				Serial: tt.cert.Cert.SerialNumber.Text(16),

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/replicasd/replicasd/src/certs"
+	"github.com/replicasd/replicasd/src/identity"
 	"github.com/replicasd/replicasd/src/tlsconfig"
 )
 
@@ -151,9 +152,9 @@ type server struct {
 func startServer(t *testing.T, r *tlsconfig.Reloader) *server {
 	t.Helper()
 	s := &server{}
-	handler := tlsconfig.Middleware(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	handler := identity.Middleware(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		s.hits.Add(1)
-		id, ok := tlsconfig.IdentityFrom(req.Context())
+		id, ok := identity.From(req.Context())
 		if !ok {
 			http.Error(w, "no identity", http.StatusInternalServerError)
 			return
@@ -213,7 +214,7 @@ func newClient(f *fixture, cert *certs.Pair, mods ...func(*tls.Config)) *http.Cl
 
 // response is what a successful request returned.
 type response struct {
-	identity tlsconfig.Identity
+	identity identity.Identity
 	tls      *tls.ConnectionState
 	proto    string
 }

@@ -1,13 +1,11 @@
 package tlsconfig
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"time"
 )
@@ -56,19 +54,6 @@ type verdict struct {
 	refused   *refusal // nil: the certificates verify
 }
 
-// ConnContext is meant for http.Server.ConnContext of a server using the
-// Reloader's TLSConfig. It does what the package's [ConnContext] does, and
-// notes the material set current when the connection was accepted, before
-// its handshake: as long as no reload comes, [Reloader.Reverify] knows the
-// handshake's checks still hold without making them again.
-func (r *Reloader) ConnContext(ctx context.Context, c net.Conn) context.Context {
-	ctx = ConnContext(ctx, c)
-	if ci, ok := connIdentityFrom(ctx); ok {
-		ci.verdict.Store(&verdict{material: r.gen.Load().material})
-	}
-	return ctx
-}
-
 // Reverify guards the connections that were open before a reload or before
 // their client certificate expired: the handshake's checks cannot reach
 // them, and a client that keeps its connection busy would otherwise be
@@ -86,7 +71,7 @@ func (r *Reloader) ConnContext(ctx context.Context, c net.Conn) context.Context 
 // Without ConnContext every request is verified in full.
 func (r *Reloader) Reverify(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		// Middleware answers requests without a verified certificate.
+		// identity.Middleware answers requests without a verified certificate.
 		if req.TLS != nil && len(req.TLS.PeerCertificates) > 0 {
 			if ref := r.reverify(req); ref != nil {
 				r.refuse(w, req, ref)
@@ -99,7 +84,7 @@ func (r *Reloader) Reverify(next http.Handler) http.Handler {
 
 func (r *Reloader) reverify(req *http.Request) *refusal {
 	cur := r.gen.Load().material
-	ci, _ := connIdentityFrom(req.Context())
+	ci := connVerdictFrom(req.Context())
 	var prev *verdict
 	if ci != nil {
 		prev = ci.verdict.Load()

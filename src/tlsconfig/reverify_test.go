@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/replicasd/replicasd/src/certs"
+	"github.com/replicasd/replicasd/src/identity"
 	"github.com/replicasd/replicasd/src/tlsconfig"
 )
 
@@ -70,7 +71,7 @@ func startReverifyServer(t *testing.T, r *tlsconfig.Reloader) string {
 		t.Fatal(err)
 	}
 	srv := &http.Server{
-		Handler: tlsconfig.Middleware(r.Reverify(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		Handler: identity.Middleware(r.Reverify(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			_, _ = io.WriteString(w, "ok")
 		}))),
 		TLSConfig:   r.TLSConfig(),

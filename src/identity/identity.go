@@ -1,4 +1,4 @@
-package tlsconfig
+package identity
 
 import (
 	"context"
@@ -21,9 +21,9 @@ type Identity struct {
 	Issuer string `json:"issuer"`
 }
 
-// IdentityFromCertificate reads the identity of a client certificate. It does
+// FromCertificate reads the identity of a client certificate. It does
 // not verify the certificate.
-func IdentityFromCertificate(c *x509.Certificate) Identity {
+func FromCertificate(c *x509.Certificate) Identity {
 	id := Identity{
 		User:   c.Subject.CommonName,
 		Groups: append([]string{}, c.Subject.Organization...),
@@ -66,19 +66,19 @@ func escapeDNValue(v string) string {
 
 type identityKey struct{}
 
-// WithIdentity returns a context carrying id.
-func WithIdentity(ctx context.Context, id Identity) context.Context {
+// With returns a context carrying id.
+func With(ctx context.Context, id Identity) context.Context {
 	return context.WithValue(ctx, identityKey{}, id)
 }
 
-// IdentityFrom returns the identity [WithIdentity] or [Middleware] stored in
-// ctx, or else the one of the connection's verified client certificate when
-// the server set [ConnContext].
-func IdentityFrom(ctx context.Context) (Identity, bool) {
+// From returns the identity [With] or [Middleware] stored in ctx, or else
+// the one of the connection's verified client certificate when the server
+// set [ConnContext].
+func From(ctx context.Context) (Identity, bool) {
 	if id, ok := ctx.Value(identityKey{}).(Identity); ok {
 		return id, true
 	}
-	if ci, ok := connIdentityFrom(ctx); ok {
+	if ci, ok := connFrom(ctx); ok {
 		return ci.get()
 	}
 	return Identity{}, false
@@ -98,13 +98,13 @@ func Middleware(next http.Handler) http.Handler {
 			_ = json.NewEncoder(w).Encode(map[string]string{"error": "a verified client certificate is required"})
 			return
 		}
-		if ci, ok := connIdentityFrom(r.Context()); ok {
+		if ci, ok := connFrom(r.Context()); ok {
 			if _, ok := ci.get(); ok {
 				next.ServeHTTP(w, r)
 				return
 			}
 		}
-		id := IdentityFromCertificate(r.TLS.PeerCertificates[0])
-		next.ServeHTTP(w, r.WithContext(WithIdentity(r.Context(), id)))
+		id := FromCertificate(r.TLS.PeerCertificates[0])
+		next.ServeHTTP(w, r.WithContext(With(r.Context(), id)))
 	})
 }

@@ -1,4 +1,4 @@
-package tlsconfig_test
+package identity_test
 
 import (
 	"context"
@@ -9,10 +9,10 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/replicasd/replicasd/src/tlsconfig"
+	"github.com/replicasd/replicasd/src/identity"
 )
 
-func TestIdentityFromCertificate(t *testing.T) {
+func TestFromCertificate(t *testing.T) {
 	ca := mustCA(t, "team CA")
 	tests := []struct {
 		name       string
@@ -25,7 +25,7 @@ func TestIdentityFromCertificate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := mustClient(t, ca, "bob", tt.orgs).Cert
-			id := tlsconfig.IdentityFromCertificate(c)
+			id := identity.FromCertificate(c)
 			if id.User != "bob" || id.Issuer != "CN=team CA" || id.Serial != c.SerialNumber.Text(16) {
 				t.Errorf("identity %+v, want user bob, issuer CN=team CA, serial %x", id, c.SerialNumber)
 			}
@@ -39,13 +39,13 @@ func TestIdentityFromCertificate(t *testing.T) {
 func TestIdentityString(t *testing.T) {
 	tests := []struct {
 		name string
-		id   tlsconfig.Identity
+		id   identity.Identity
 		want string
 	}{
-		{name: "user only", id: tlsconfig.Identity{User: "bob"}, want: "CN=bob"},
-		{name: "groups", id: tlsconfig.Identity{User: "bob", Groups: []string{"sre", "system:masters"}}, want: "CN=bob,O=sre,O=system:masters"},
-		{name: "special characters", id: tlsconfig.Identity{User: "a,O=admin", Groups: []string{"x+y", `q"\`}}, want: `CN=a\,O\=admin,O=x\+y,O=q\"\\`},
-		{name: "leading hash and edge spaces", id: tlsconfig.Identity{User: "#1", Groups: []string{" pad "}}, want: `CN=\#1,O=\ pad\ `},
+		{name: "user only", id: identity.Identity{User: "bob"}, want: "CN=bob"},
+		{name: "groups", id: identity.Identity{User: "bob", Groups: []string{"sre", "system:masters"}}, want: "CN=bob,O=sre,O=system:masters"},
+		{name: "special characters", id: identity.Identity{User: "a,O=admin", Groups: []string{"x+y", `q"\`}}, want: `CN=a\,O\=admin,O=x\+y,O=q\"\\`},
+		{name: "leading hash and edge spaces", id: identity.Identity{User: "#1", Groups: []string{" pad "}}, want: `CN=\#1,O=\ pad\ `},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -57,13 +57,13 @@ func TestIdentityString(t *testing.T) {
 }
 
 func TestIdentityContext(t *testing.T) {
-	if _, ok := tlsconfig.IdentityFrom(context.Background()); ok {
-		t.Error("IdentityFrom found an identity in an empty context")
+	if _, ok := identity.From(context.Background()); ok {
+		t.Error("From found an identity in an empty context")
 	}
-	want := tlsconfig.Identity{User: "bob", Groups: []string{"sre"}}
-	got, ok := tlsconfig.IdentityFrom(tlsconfig.WithIdentity(context.Background(), want))
+	want := identity.Identity{User: "bob", Groups: []string{"sre"}}
+	got, ok := identity.From(identity.With(context.Background(), want))
 	if !ok || got.User != want.User || !slices.Equal(got.Groups, want.Groups) {
-		t.Errorf("IdentityFrom = %+v, %v; want %+v, true", got, ok, want)
+		t.Errorf("From = %+v, %v; want %+v, true", got, ok, want)
 	}
 }
 
@@ -94,9 +94,9 @@ func TestMiddleware(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var seen *tlsconfig.Identity
+			var seen *identity.Identity
 			next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if id, ok := tlsconfig.IdentityFrom(r.Context()); ok {
+				if id, ok := identity.From(r.Context()); ok {
 					seen = &id
 				}
 				w.WriteHeader(http.StatusNoContent)
@@ -104,7 +104,7 @@ func TestMiddleware(t *testing.T) {
 			req := httptest.NewRequest(http.MethodGet, "/api/v1/deployments", nil)
 			req.TLS = tt.state
 			rec := httptest.NewRecorder()
-			tlsconfig.Middleware(next).ServeHTTP(rec, req)
+			identity.Middleware(next).ServeHTTP(rec, req)
 
 			if rec.Code != tt.wantStatus {
 				t.Errorf("status %d, want %d", rec.Code, tt.wantStatus)
