@@ -25,6 +25,7 @@ import (
 	"github.com/replicasd/replicasd/src/audit/audittest"
 	"github.com/replicasd/replicasd/src/certs"
 	"github.com/replicasd/replicasd/src/fakeapiserver"
+	"github.com/replicasd/replicasd/src/internal/testkit"
 	"github.com/replicasd/replicasd/src/tlsconfig"
 )
 
@@ -45,7 +46,7 @@ func startReal(t *testing.T, api *fakeapiserver.Server, mutate func(*Config)) *r
 	if err != nil {
 		t.Fatal(err)
 	}
-	rc := &realClient{api: api, observed: &observed{logs: &syncBuffer{}, audit: &syncBuffer{}}}
+	rc := &realClient{api: api, observed: &observed{logs: &testkit.Buffer{}, audit: &testkit.Buffer{}}}
 	// Every level klog can ask for, so nothing client-go says escapes the
 	// tests that search the output; and klog's lines go the same way, as
 	// options.Complete arranges with klog.SetSlogLogger.

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"crypto/tls"
 	"io"
 	"log/slog"
@@ -9,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,38 +20,21 @@ import (
 	"github.com/replicasd/replicasd/src/audit/audittest"
 	"github.com/replicasd/replicasd/src/certs"
 	"github.com/replicasd/replicasd/src/deployments/fakecluster"
+	"github.com/replicasd/replicasd/src/internal/testkit"
 )
-
-// syncBuffer is a log or audit sink shared by the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) Bytes() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return bytes.Clone(b.b.Bytes())
-}
 
 // observed is a running server whose logs (JSON, debug) and audit events
 // are captured.
 type observed struct {
 	*harness
 	cfg   *Config
-	logs  *syncBuffer
-	audit *syncBuffer
+	logs  *testkit.Buffer
+	audit *testkit.Buffer
 }
 
 func startObserved(t *testing.T, cluster *fakecluster.Cluster, mutate func(*Config)) *observed {
 	t.Helper()
-	o := &observed{logs: &syncBuffer{}, audit: &syncBuffer{}}
+	o := &observed{logs: &testkit.Buffer{}, audit: &testkit.Buffer{}}
 	o.harness = startWith(t, cluster, func(c *Config) {
 		c.Logger = slog.New(slog.NewJSONHandler(o.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		c.AuditOutput = o.audit

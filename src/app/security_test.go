@@ -24,6 +24,7 @@ import (
 
 	"github.com/replicasd/replicasd/src/certs"
 	"github.com/replicasd/replicasd/src/deployments/fakecluster"
+	"github.com/replicasd/replicasd/src/internal/testkit"
 )
 
 // securityPolicy is the policy of the end-to-end tests.
@@ -218,7 +219,7 @@ func TestAuthorizationPolicyEndToEnd(t *testing.T) {
 }
 
 func TestAuthorizationPolicyHotReload(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &testkit.Buffer{}
 	path, policy := withPolicyFile(t, securityPolicy)
 	h := startReady(t, securityCluster(t), func(c *Config) {
 		policy(c)
@@ -247,7 +248,7 @@ func TestAuthorizationPolicyHotReload(t *testing.T) {
 }
 
 func TestNoPolicyWarnsAtStart(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &testkit.Buffer{}
 	h := startReady(t, securityCluster(t), func(c *Config) { c.Logger = slog.New(slog.NewJSONHandler(logs, nil)) })
 	if !strings.Contains(string(logs.Bytes()), `"level":"WARN","msg":"no --authorization-policy-file: every client with a verified certificate may read and scale every deployment"`) {
 		t.Errorf("no warning about the missing policy in the log:\n%s", logs.Bytes())

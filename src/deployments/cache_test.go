@@ -16,6 +16,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/replicasd/replicasd/src/internal/testkit"
 )
 
 func TestCacheEvents(t *testing.T) {
@@ -354,7 +356,7 @@ func TestCacheWatchErrorClearsOnRecovery(t *testing.T) {
 }
 
 func TestWatchErrorLoggingIsRateLimited(t *testing.T) {
-	var buf syncBuffer
+	var buf testkit.Buffer
 	f := newFixture(t)
 	c, err := NewCache(f.client, CacheConfig{Namespaces: []string{"a", "b"}}, bufferLogger(&buf))
 	if err != nil {

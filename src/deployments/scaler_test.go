@@ -13,6 +13,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/replicasd/replicasd/src/internal/testkit"
 )
 
 // onScaleUpdate returns a reactor for update calls on deployments/scale; the
@@ -316,7 +318,7 @@ func TestScaleNamespaceNotWatchedByCache(t *testing.T) {
 // even when the cache does not show it in time, and says so in the log.
 func TestScaleReadYourWritesTimeout(t *testing.T) {
 	f := newFixture(t, deployment("team-a", "web", 3, nil))
-	var logs syncBuffer
+	var logs testkit.Buffer
 	s := NewScaler(f.client, &stubCache{synced: true, watches: true},
 		ScalerConfig{ReadYourWritesTimeout: shortWait}, bufferLogger(&logs))
 

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/replicasd/replicasd/src/certs"
+	"github.com/replicasd/replicasd/src/internal/testkit"
 	"github.com/replicasd/replicasd/src/tlsconfig"
 )
 
@@ -140,7 +141,7 @@ func TestExpiredCRLIsStillEnforced(t *testing.T) {
 	revoked := mustClient(t, f.clientCA, "mallory", nil)
 	expiredAt := time.Now().Add(-time.Hour).Truncate(time.Second)
 	withCRL(t, f, mustCRL(t, f.clientCA, expiredAt, revoked))
-	logs := &syncBuffer{}
+	logs := &testkit.Buffer{}
 	r, err := tlsconfig.New(f.cfg, slogTo(logs))
 	if err != nil {
 		t.Fatalf("New with an expired CRL: %v", err)
@@ -244,24 +245,6 @@ func TestResumedSessionCheckedAgainstCurrentCRL(t *testing.T) {
 		t.Fatal("carol's session did not resume with the ticket keys kept: the test would prove nothing")
 	}
 	wantRefused(t, clientConfig(f, bob, bobCfg), srv.addr, "bad certificate")
-}
-
-// syncBuffer is a log sink safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 func slogTo(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
