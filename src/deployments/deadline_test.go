@@ -14,6 +14,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
 	appsv1client "k8s.io/client-go/kubernetes/typed/apps/v1"
+
+	"github.com/replicasd/replicasd/src/internal/testkit"
 )
 
 // faultyClient is the fixture's fake clientset with a fault on the scale
@@ -137,7 +139,7 @@ func TestScaleKubeAPIDeadline(t *testing.T) {
 			f := newFixture(t, deployment(ns, name, 3, nil))
 			var client kubernetes.Interface = faultyClient{Clientset: f.client, fault: tt.fault}
 			cache := &stubCache{synced: true, watches: true}
-			s := NewScaler(client, cache, ScalerConfig{KubeAPITimeout: 100 * time.Millisecond}, testLogger(t))
+			s := NewScaler(client, cache, ScalerConfig{KubeAPITimeout: 100 * time.Millisecond}, testkit.TestLogger(t))
 
 			type result struct {
 				res ScaleResult
@@ -184,7 +186,7 @@ func TestScaleClientGoneIsNotUnavailable(t *testing.T) {
 	client := faultyClient{Clientset: f.client, fault: func(ctx context.Context, _ string, _ func() error) error {
 		return hangUntilDone(ctx)
 	}}
-	s := NewScaler(client, &stubCache{synced: true, watches: true}, ScalerConfig{KubeAPITimeout: time.Minute}, testLogger(t))
+	s := NewScaler(client, &stubCache{synced: true, watches: true}, ScalerConfig{KubeAPITimeout: time.Minute}, testkit.TestLogger(t))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := s.Scale(ctx, "team-a", "web", 5, IfMatch{})

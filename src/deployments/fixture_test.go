@@ -3,8 +3,6 @@ package deployments
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -19,6 +17,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/replicasd/replicasd/src/internal/testkit"
 )
 
 var deploymentsGVR = appsv1.SchemeGroupVersion.WithResource("deployments")
@@ -27,6 +27,9 @@ var deploymentsGVR = appsv1.SchemeGroupVersion.WithResource("deployments")
 // far above the fake tracker's own list resourceVersions (1 + number of
 // writes), so that the two numberings never mix up in a test.
 const firstResourceVersion = 1_000_000
+
+// waitTimeout bounds every wait; it only matters when a test fails.
+const waitTimeout = 10 * time.Second
 
 // fixture is a fake clientset whose objects carry increasing
 // resourceVersions, as a real API server's do, and which implements the
@@ -236,21 +239,11 @@ func deployment(namespace, name string, replicas int32, labels map[string]string
 	}
 }
 
-// testLogger logs into the test's output.
-func testLogger(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-// bufferLogger logs text into w at debug level.
-func bufferLogger(w io.Writer) *slog.Logger {
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
 // startCache starts a cache on f.client and waits for it to sync; the
 // informers stop when the test ends.
 func startCache(t testing.TB, f *fixture, cfg CacheConfig) *Cache {
 	t.Helper()
-	c, err := NewCache(f.client, cfg, testLogger(t))
+	c, err := NewCache(f.client, cfg, testkit.TestLogger(t))
 	if err != nil {
 		t.Fatalf("NewCache: %v", err)
 	}
@@ -262,31 +255,14 @@ func startCache(t testing.TB, f *fixture, cfg CacheConfig) *Cache {
 	return c
 }
 
-// eventually polls check until it returns nil, failing the test with the
-// last error after a generous deadline.
-func eventually(t testing.TB, check func() error) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met within 10s: %v", err)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // receive waits for a value on ch, failing the test after a generous deadline.
 func receive[T any](t testing.TB, ch <-chan T) T {
 	t.Helper()
 	select {
 	case v := <-ch:
 		return v
-	case <-time.After(10 * time.Second):
-		t.Fatal("nothing received within 10s")
+	case <-time.After(waitTimeout):
+		t.Fatalf("nothing received within %v", waitTimeout)
 		panic("unreachable")
 	}
 }

@@ -11,6 +11,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/replicasd/replicasd/src/internal/testkit"
 )
 
 // shortWait is the bound for waits that are expected to time out.
@@ -101,7 +103,7 @@ func TestWaitForResourceVersionWakesOnEvent(t *testing.T) {
 
 func TestWaitForResourceVersionNotSynced(t *testing.T) {
 	f := newFixture(t)
-	c, err := NewCache(f.client, CacheConfig{}, testLogger(t))
+	c, err := NewCache(f.client, CacheConfig{}, testkit.TestLogger(t))
 	if err != nil {
 		t.Fatalf("NewCache: %v", err)
 	}
@@ -231,7 +233,7 @@ func TestCacheResourceVersion(t *testing.T) {
 	f := newFixture(t, deployment("a", "web", 1, nil))
 	c := startCache(t, f, CacheConfig{})
 	rv := f.mustUpdate("a", "web", func(d *appsv1.Deployment) { d.Spec.Replicas = new(int32(2)) })
-	eventually(t, func() error {
+	testkit.Eventually(t, waitTimeout, "the cache reaches the written version", func() error {
 		if got := c.ResourceVersion(); got != rv {
 			return errors.New("ResourceVersion = " + got + ", want " + rv)
 		}

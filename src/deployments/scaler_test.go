@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -186,7 +187,7 @@ func TestScale(t *testing.T) {
 				f.client.PrependReactor(cmp.Or(tt.reactorVerb, "update"), "deployments", tt.reactor(f))
 			}
 			c := startCache(t, f, CacheConfig{})
-			s := NewScaler(f.client, c, ScalerConfig{}, testLogger(t))
+			s := NewScaler(f.client, c, ScalerConfig{}, testkit.TestLogger(t))
 			var ifMatch IfMatch
 			if tt.ifMatch != nil {
 				ifMatch = tt.ifMatch(f)
@@ -290,7 +291,7 @@ func TestScaleWithoutAPICalls(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, deployment("team-a", "web", 3, nil))
-			s := NewScaler(f.client, tt.cache, ScalerConfig{}, testLogger(t))
+			s := NewScaler(f.client, tt.cache, ScalerConfig{}, testkit.TestLogger(t))
 			if _, err := s.Scale(context.Background(), "team-a", "web", 5, IfMatch{}); !errors.Is(err, tt.wantErr) {
 				t.Fatalf("Scale error = %v, want kind %v", err, tt.wantErr)
 			}
@@ -304,7 +305,7 @@ func TestScaleWithoutAPICalls(t *testing.T) {
 func TestScaleNamespaceNotWatchedByCache(t *testing.T) {
 	f := newFixture(t, deployment("other", "web", 3, nil))
 	c := startCache(t, f, CacheConfig{Namespaces: []string{"team-a"}})
-	s := NewScaler(f.client, c, ScalerConfig{}, testLogger(t))
+	s := NewScaler(f.client, c, ScalerConfig{}, testkit.TestLogger(t))
 	_, err := s.Scale(context.Background(), "other", "web", 5, IfMatch{})
 	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), `namespace "other" is not watched`) {
 		t.Fatalf("Scale error = %v, want namespace not watched", err)
@@ -320,7 +321,7 @@ func TestScaleReadYourWritesTimeout(t *testing.T) {
 	f := newFixture(t, deployment("team-a", "web", 3, nil))
 	var logs testkit.Buffer
 	s := NewScaler(f.client, &stubCache{synced: true, watches: true},
-		ScalerConfig{ReadYourWritesTimeout: shortWait}, bufferLogger(&logs))
+		ScalerConfig{ReadYourWritesTimeout: shortWait}, testkit.TextLogger(&logs, slog.LevelDebug))
 
 	res, err := s.Scale(context.Background(), "team-a", "web", 5, IfMatch{})
 	if err != nil {
@@ -359,7 +360,7 @@ func TestScaleWaitsForTheResultingVersion(t *testing.T) {
 				asked = rv
 				return FromAPI(f.stored("team-a", "web")), nil
 			}}
-			s := NewScaler(f.client, cache, ScalerConfig{}, testLogger(t))
+			s := NewScaler(f.client, cache, ScalerConfig{}, testkit.TestLogger(t))
 			res, err := s.Scale(context.Background(), "team-a", "web", tt.replicas, IfMatch{})
 			if err != nil {
 				t.Fatalf("Scale: %v", err)

@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
-	"io"
 	"io/fs"
 	"log/slog"
 	"math/big"
@@ -120,7 +119,7 @@ func TestNewRefusesBadCRLFiles(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			tt.setup(t, f)
-			_, err := tlsconfig.New(f.cfg, testLogger(t))
+			_, err := tlsconfig.New(f.cfg, testkit.TestLogger(t))
 			if err == nil {
 				t.Fatal("New succeeded, want an error")
 			}
@@ -142,7 +141,7 @@ func TestExpiredCRLIsStillEnforced(t *testing.T) {
 	expiredAt := time.Now().Add(-time.Hour).Truncate(time.Second)
 	withCRL(t, f, mustCRL(t, f.clientCA, expiredAt, revoked))
 	logs := &testkit.Buffer{}
-	r, err := tlsconfig.New(f.cfg, slogTo(logs))
+	r, err := tlsconfig.New(f.cfg, testkit.TextLogger(logs, slog.LevelInfo))
 	if err != nil {
 		t.Fatalf("New with an expired CRL: %v", err)
 	}
@@ -246,5 +245,3 @@ func TestResumedSessionCheckedAgainstCurrentCRL(t *testing.T) {
 	}
 	wantRefused(t, clientConfig(f, bob, bobCfg), srv.addr, "bad certificate")
 }
-
-func slogTo(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
