@@ -43,7 +43,7 @@ func startObserved(t *testing.T, cluster *fakecluster.Cluster, mutate func(*Conf
 		}
 		o.cfg = c
 	})
-	o.eventually(func() bool { code, _ := o.get(o.ops + "/readyz"); return code == 200 })
+	o.waitReady(waitTimeout)
 	return o
 }
 

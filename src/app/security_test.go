@@ -79,14 +79,6 @@ func withPolicyFile(t *testing.T, policy string) (string, func(*Config)) {
 	return path, func(c *Config) { c.AuthorizationPolicyFile = path }
 }
 
-// startReady is startWith, waiting until the server is ready.
-func startReady(t *testing.T, cluster *fakecluster.Cluster, mutate func(*Config)) *harness {
-	t.Helper()
-	h := startWith(t, cluster, mutate)
-	h.eventually(func() bool { code, _ := h.get(h.ops + "/readyz"); return code == 200 })
-	return h
-}
-
 // clientAs returns an HTTP client presenting a certificate for user and
 // groups from the harness CA.
 func (h *harness) clientAs(user string, groups ...string) *http.Client {
