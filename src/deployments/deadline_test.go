@@ -137,7 +137,7 @@ func TestScaleKubeAPIDeadline(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, deployment(ns, name, 3, nil))
-			var client kubernetes.Interface = faultyClient{Clientset: f.client, fault: tt.fault}
+			var client kubernetes.Interface = faultyClient{Clientset: f.client.Clientset, fault: tt.fault}
 			cache := &stubCache{synced: true, watches: true}
 			s := NewScaler(client, cache, ScalerConfig{KubeAPITimeout: 100 * time.Millisecond}, testkit.TestLogger(t))
 
@@ -183,7 +183,7 @@ func TestScaleKubeAPIDeadline(t *testing.T) {
 // Kubernetes API failure.
 func TestScaleClientGoneIsNotUnavailable(t *testing.T) {
 	f := newFixture(t, deployment("team-a", "web", 3, nil))
-	client := faultyClient{Clientset: f.client, fault: func(ctx context.Context, _ string, _ func() error) error {
+	client := faultyClient{Clientset: f.client.Clientset, fault: func(ctx context.Context, _ string, _ func() error) error {
 		return hangUntilDone(ctx)
 	}}
 	s := NewScaler(client, &stubCache{synced: true, watches: true}, ScalerConfig{KubeAPITimeout: time.Minute}, testkit.TestLogger(t))

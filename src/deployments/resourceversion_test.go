@@ -25,7 +25,7 @@ func TestWaitForResourceVersion(t *testing.T) {
 	// The API moves on without a Deployment changing: the cache hears
 	// nothing of it, so a wait for it runs out of time.
 	ahead := f.skip(1000)
-	beyond := strconv.FormatInt(f.rv.Load()+1_000_000, 10)
+	beyond := strconv.FormatInt(f.client.ResourceVersion()+1_000_000, 10)
 
 	tests := []struct {
 		name    string
@@ -138,7 +138,7 @@ func TestWaitWithoutTheAPIsAnswer(t *testing.T) {
 	f.client.PrependReactor("list", "deployments", func(action k8stesting.Action) (bool, runtime.Object, error) {
 		return true, nil, errors.New("connection refused")
 	})
-	beyond := strconv.FormatInt(f.rv.Load()+1_000_000, 10)
+	beyond := strconv.FormatInt(f.client.ResourceVersion()+1_000_000, 10)
 	ctx, cancel := context.WithTimeout(context.Background(), shortWait)
 	defer cancel()
 	if err := c.WaitForResourceVersion(ctx, beyond); !errors.Is(err, ErrResourceVersionTimeout) {
@@ -189,7 +189,7 @@ func TestWaitForDeployment(t *testing.T) {
 	f.remove("a", "gone")
 	// Once a later change is in the cache, the deletion before it is too.
 	laterRV := f.mustUpdate("a", "web", func(d *appsv1.Deployment) { d.Labels = map[string]string{"v": "2"} })
-	ahead := strconv.FormatInt(f.rv.Load()+1000, 10)
+	ahead := strconv.FormatInt(f.client.ResourceVersion()+1000, 10)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := c.WaitForResourceVersion(ctx, laterRV); err != nil {

@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/replicasd/replicasd/src/deployments/fakecluster"
 	"github.com/replicasd/replicasd/src/internal/testkit"
 )
 
@@ -52,7 +53,7 @@ func TestScale(t *testing.T) {
 			if _, err := f.update(ns, name, func(d *appsv1.Deployment) { d.Labels = map[string]string{"touched": "yes"} }); err != nil {
 				return true, err
 			}
-			return true, conflict(name)
+			return true, fakecluster.Conflict(name)
 		})
 	}
 	current := func(f *fixture) IfMatch {
