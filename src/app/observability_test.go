@@ -113,37 +113,7 @@ func scrape(t *testing.T, opsURL string) map[string]*dto.MetricFamily {
 // sample returns the value of name{labels} in fams (a histogram's count),
 // labels being "key=value" pairs that must match exactly.
 func sample(fams map[string]*dto.MetricFamily, name string, labels ...string) (float64, bool) {
-	f, ok := fams[name]
-	if !ok {
-		return 0, false
-	}
-series:
-	for _, m := range f.GetMetric() {
-		if len(m.GetLabel()) != len(labels) {
-			continue
-		}
-		for _, kv := range labels {
-			k, v, _ := strings.Cut(kv, "=")
-			found := false
-			for _, l := range m.GetLabel() {
-				found = found || (l.GetName() == k && l.GetValue() == v)
-			}
-			if !found {
-				continue series
-			}
-		}
-		switch {
-		case m.Counter != nil:
-			return m.Counter.GetValue(), true
-		case m.Gauge != nil:
-			return m.Gauge.GetValue(), true
-		case m.Untyped != nil:
-			return m.Untyped.GetValue(), true
-		case m.Histogram != nil:
-			return float64(m.Histogram.GetSampleCount()), true
-		}
-	}
-	return 0, false
+	return testkit.Sample(fams[name], labels...)
 }
 
 func TestMetricsAuditAndLogsOfAFullRun(t *testing.T) {
