@@ -187,7 +187,7 @@ func newFixture(t *testing.T, mutate ...func(*Options)) *fixture {
 	opts := Options{
 		Store: f.store, Scaler: f.scaler, Health: f.health,
 		MaxReplicas: 100,
-		Logger:      slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		Logger:      testkit.TextLogger(f.logs, slog.LevelInfo),
 	}
 	for _, m := range mutate {
 		m(&opts)

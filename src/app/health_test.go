@@ -52,7 +52,7 @@ func TestAPIHealthKeepsTheKubernetesAddressOutAndLogsIt(t *testing.T) {
 	logs := &testkit.Buffer{}
 	h := startWith(t, cluster, func(c *Config) {
 		c.Probe = func(context.Context) error { return errors.New(detail) }
-		c.Logger = slog.New(slog.NewJSONHandler(logs, nil))
+		c.Logger = testkit.JSONLogger(logs, slog.LevelInfo)
 	})
 	h.eventually(func() bool { return strings.Contains(string(logs.Bytes()), "10.96.0.1") })
 	code, body := h.get(h.base + "/health")

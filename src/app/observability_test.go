@@ -36,7 +36,7 @@ func startObserved(t *testing.T, cluster *fakecluster.Cluster, mutate func(*Conf
 	t.Helper()
 	o := &observed{logs: &testkit.Buffer{}, audit: &testkit.Buffer{}}
 	o.harness = startWith(t, cluster, func(c *Config) {
-		c.Logger = slog.New(slog.NewJSONHandler(o.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		c.Logger = testkit.JSONLogger(o.logs, slog.LevelDebug)
 		c.AuditOutput = o.audit
 		if mutate != nil {
 			mutate(c)

@@ -215,7 +215,7 @@ func TestAuthorizationPolicyHotReload(t *testing.T) {
 	path, policy := withPolicyFile(t, securityPolicy)
 	h := startReady(t, securityCluster(t), func(c *Config) {
 		policy(c)
-		c.Logger = slog.New(slog.NewJSONHandler(logs, nil))
+		c.Logger = testkit.JSONLogger(logs, slog.LevelInfo)
 	})
 	viewer := h.clientAs("vera", "viewers")
 	url := h.base + "/namespaces/team-b/deployments/db/replicas"
@@ -241,7 +241,7 @@ func TestAuthorizationPolicyHotReload(t *testing.T) {
 
 func TestNoPolicyWarnsAtStart(t *testing.T) {
 	logs := &testkit.Buffer{}
-	h := startReady(t, securityCluster(t), func(c *Config) { c.Logger = slog.New(slog.NewJSONHandler(logs, nil)) })
+	h := startReady(t, securityCluster(t), func(c *Config) { c.Logger = testkit.JSONLogger(logs, slog.LevelInfo) })
 	if !strings.Contains(string(logs.Bytes()), `"level":"WARN","msg":"no --authorization-policy-file: every client with a verified certificate may read and scale every deployment"`) {
 		t.Errorf("no warning about the missing policy in the log:\n%s", logs.Bytes())
 	}

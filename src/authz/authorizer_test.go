@@ -81,7 +81,7 @@ func TestHotReload(t *testing.T) {
 	writeFile(t, path, readOnly)
 	results := make(chan string, 100)
 	logs := &testkit.Buffer{}
-	a, err := authz.New(path, slog.New(slog.NewTextHandler(logs, nil)),
+	a, err := authz.New(path, testkit.TextLogger(logs, slog.LevelInfo),
 		authz.WithPollInterval(0), authz.WithDebounce(10*time.Millisecond),
 		authz.WithOnReload(func(r string) { results <- r }))
 	if err != nil {

@@ -57,7 +57,7 @@ func startServer(t *testing.T) *server {
 		t.Fatal(err)
 	}
 	s := &server{ca: ca, roots: ca.CertPool(), failures: make(chan handshakes.Failure, 10), logs: &testkit.Buffer{}}
-	logger := slog.New(slog.NewJSONHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logger := testkit.JSONLogger(s.logs, slog.LevelDebug)
 	w := handshakes.New(logger, func(f handshakes.Failure) { s.failures <- f })
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -288,7 +288,7 @@ func TestClassify(t *testing.T) {
 func TestWatcherPassesOtherLinesOn(t *testing.T) {
 	var logs testkit.Buffer
 	var failures int
-	w := handshakes.New(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	w := handshakes.New(testkit.JSONLogger(&logs, slog.LevelDebug),
 		func(handshakes.Failure) { failures++ })
 	w.ErrorLog().Printf("http: panic serving 127.0.0.1:1234: boom\ngoroutine 1 [running]:\n...")
 	w.ErrorLog().Printf("http2: server: error reading preface from client 127.0.0.1:1234: EOF")

@@ -94,7 +94,7 @@ func TestAPIHealthAgreesWithReadyzAndHidesAddresses(t *testing.T) {
 				Probe:      func(context.Context) error { return tt.probeErr },
 				Synced:     func() bool { return tt.synced },
 				WatchError: func() error { return tt.watchErr },
-				Logger:     slog.New(slog.NewTextHandler(&logs, nil)),
+				Logger:     testkit.TextLogger(&logs, slog.LevelInfo),
 			})
 			c.probeOnce(context.Background())
 			if err := c.Check(); !errors.Is(err, tt.want) || err.Error() != tt.want.Error() {
