@@ -19,7 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/replicasd/replicasd/src/deployments"
-	"github.com/replicasd/replicasd/src/internal/testkit"
+	"github.com/replicasd/replicasd/src/testkit"
 )
 
 // fakeStore is an in-memory Store. err, when set, is returned by Get and

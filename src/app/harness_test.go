@@ -13,7 +13,7 @@ import (
 
 	"github.com/replicasd/replicasd/src/certs"
 	"github.com/replicasd/replicasd/src/deployments/fakecluster"
-	"github.com/replicasd/replicasd/src/internal/testkit"
+	"github.com/replicasd/replicasd/src/testkit"
 	"github.com/replicasd/replicasd/src/tlsconfig"
 )
 

@@ -12,7 +12,7 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/replicasd/replicasd/src/deployments/fakecluster"
-	"github.com/replicasd/replicasd/src/internal/testkit"
+	"github.com/replicasd/replicasd/src/testkit"
 )
 
 func TestAPIHealthIsUnhealthyUntilTheCacheSyncs(t *testing.T) {

@@ -22,7 +22,7 @@ import (
 	"github.com/replicasd/replicasd/src/audit/audittest"
 	"github.com/replicasd/replicasd/src/certs"
 	"github.com/replicasd/replicasd/src/fakeapiserver"
-	"github.com/replicasd/replicasd/src/internal/testkit"
+	"github.com/replicasd/replicasd/src/testkit"
 )
 
 // realClient is a server built by New, with client-go's real REST client,

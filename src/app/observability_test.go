@@ -20,7 +20,7 @@ import (
 	"github.com/replicasd/replicasd/src/audit/audittest"
 	"github.com/replicasd/replicasd/src/certs"
 	"github.com/replicasd/replicasd/src/deployments/fakecluster"
-	"github.com/replicasd/replicasd/src/internal/testkit"
+	"github.com/replicasd/replicasd/src/testkit"
 )
 
 // observed is a running server whose logs (JSON, debug) and audit events

@@ -24,7 +24,7 @@ import (
 
 	"github.com/replicasd/replicasd/src/certs"
 	"github.com/replicasd/replicasd/src/deployments/fakecluster"
-	"github.com/replicasd/replicasd/src/internal/testkit"
+	"github.com/replicasd/replicasd/src/testkit"
 )
 
 // securityPolicy is the policy of the end-to-end tests.

@@ -17,8 +17,8 @@ import (
 	"github.com/replicasd/replicasd/src/audit"
 	"github.com/replicasd/replicasd/src/audit/audittest"
 	"github.com/replicasd/replicasd/src/handshakes"
-	"github.com/replicasd/replicasd/src/internal/testkit"
 	"github.com/replicasd/replicasd/src/requestinfo"
+	"github.com/replicasd/replicasd/src/testkit"
 	"github.com/replicasd/replicasd/src/tlsconfig"
 )
 

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/replicasd/replicasd/src/authz"
-	"github.com/replicasd/replicasd/src/internal/testkit"
+	"github.com/replicasd/replicasd/src/testkit"
 )
 
 const waitTimeout = 10 * time.Second

@@ -18,7 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	k8stesting "k8s.io/client-go/testing"
 
-	"github.com/replicasd/replicasd/src/internal/testkit"
+	"github.com/replicasd/replicasd/src/testkit"
 )
 
 func TestCacheEvents(t *testing.T) {

@@ -15,7 +15,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	appsv1client "k8s.io/client-go/kubernetes/typed/apps/v1"
 
-	"github.com/replicasd/replicasd/src/internal/testkit"
+	"github.com/replicasd/replicasd/src/testkit"
 )
 
 // faultyClient is the fixture's fake clientset with a fault on the scale

@@ -16,7 +16,7 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/replicasd/replicasd/src/deployments/fakecluster"
-	"github.com/replicasd/replicasd/src/internal/testkit"
+	"github.com/replicasd/replicasd/src/testkit"
 )
 
 // onScaleUpdate returns a reactor for update calls on deployments/scale; the

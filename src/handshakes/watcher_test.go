@@ -14,7 +14,7 @@ import (
 
 	"github.com/replicasd/replicasd/src/certs"
 	"github.com/replicasd/replicasd/src/handshakes"
-	"github.com/replicasd/replicasd/src/internal/testkit"
+	"github.com/replicasd/replicasd/src/testkit"
 	"github.com/replicasd/replicasd/src/tlsconfig"
 )
 

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/replicasd/replicasd/src/internal/testkit"
+	"github.com/replicasd/replicasd/src/testkit"
 )
 
 // waitTimeout bounds every wait; it only matters when a test fails.

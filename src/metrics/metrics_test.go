@@ -21,9 +21,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/replicasd/replicasd/src/deployments"
-	"github.com/replicasd/replicasd/src/internal/testkit"
 	"github.com/replicasd/replicasd/src/metrics"
 	"github.com/replicasd/replicasd/src/requestinfo"
+	"github.com/replicasd/replicasd/src/testkit"
 	"github.com/replicasd/replicasd/src/version"
 )
 

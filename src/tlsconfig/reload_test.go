@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/replicasd/replicasd/src/certs"
-	"github.com/replicasd/replicasd/src/internal/testkit"
+	"github.com/replicasd/replicasd/src/testkit"
 	"github.com/replicasd/replicasd/src/tlsconfig"
 )
 

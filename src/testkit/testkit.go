@@ -1,7 +1,8 @@
-// Package testkit holds what the unit tests of several packages share: a
-// log sink safe for a server's goroutines and the test to share, loggers
-// writing into it or into the test's output, and a polling wait with an
-// explicit timeout. It is a test helper; the server never imports it.
+// Package testkit holds what the unit tests of several packages (and the
+// integration suite) share: a log sink safe for a server's goroutines and
+// the test to share, loggers writing into it or into the test's output, a
+// polling wait with an explicit timeout, and reading one metric series.
+// It is a test helper; the server never imports it.
 package testkit
 
 import (
