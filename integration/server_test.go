@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -19,6 +18,7 @@ import (
 	"github.com/replicasd/replicasd/src/apitest"
 	"github.com/replicasd/replicasd/src/app"
 	"github.com/replicasd/replicasd/src/certs"
+	"github.com/replicasd/replicasd/src/testkit"
 	"github.com/replicasd/replicasd/src/tlsconfig"
 )
 
@@ -28,30 +28,11 @@ type replicasd struct {
 	client *http.Client
 	base   string // https://127.0.0.1:PORT/api/v1
 	ops    string // http://127.0.0.1:PORT
-	logs   *syncBuffer
+	logs   *testkit.Buffer
 	cancel context.CancelFunc
 	done   chan error
 
 	stopOnce sync.Once
-}
-
-// syncBuffer collects the server's log lines; the server writes from many
-// goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // startReplicasd runs a server that talks to Kubernetes as restCfg. It
@@ -66,7 +47,7 @@ func startReplicasd(restCfg *rest.Config, mutate func(*app.Config)) *replicasd {
 	clientPair, err := ca.IssueClient("integration", []string{"sre"})
 	Expect(err).NotTo(HaveOccurred())
 
-	logs := &syncBuffer{}
+	logs := &testkit.Buffer{}
 	cfg := &app.Config{
 		ListenAddress: "127.0.0.1:0",
 		OpsAddress:    "127.0.0.1:0",

@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/replicasd/replicasd/src/deployments"
+	"github.com/replicasd/replicasd/src/testkit"
 )
 
 // fakeStore is an in-memory Store. err, when set, is returned by Get and
@@ -139,24 +140,7 @@ type fixture struct {
 	scaler  *fakeScaler
 	health  *fakeHealth
 	handler http.Handler
-	logs    *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
+	logs    *testkit.Buffer
 }
 
 var created = metav1.NewTime(time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC))
@@ -198,12 +182,12 @@ func newFixture(t *testing.T, mutate ...func(*Options)) *fixture {
 		store:  newFakeStore(standardDeployments()...),
 		scaler: &fakeScaler{rv: "555"},
 		health: &fakeHealth{},
-		logs:   &syncBuffer{},
+		logs:   &testkit.Buffer{},
 	}
 	opts := Options{
 		Store: f.store, Scaler: f.scaler, Health: f.health,
 		MaxReplicas: 100,
-		Logger:      slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		Logger:      testkit.TextLogger(f.logs, slog.LevelInfo),
 	}
 	for _, m := range mutate {
 		m(&opts)

@@ -5,11 +5,9 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"syscall"
 	"testing"
@@ -17,9 +15,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 
-	"github.com/replicasd/replicasd/src/certs"
 	"github.com/replicasd/replicasd/src/deployments/fakecluster"
-	"github.com/replicasd/replicasd/src/tlsconfig"
 )
 
 // benchEnv is a running server and what a client needs to call it.
@@ -27,8 +23,6 @@ type benchEnv struct {
 	server *Server
 	base   string      // the API's base URL
 	tls    *tls.Config // client configuration
-	client *certs.Pair // the client certificate
-	ca     *certs.Pair
 }
 
 // benchServer runs a whole server (TLS, middleware, handlers, cache) over
@@ -45,74 +39,17 @@ func benchServer(b *testing.B, n int) *benchEnv {
 	if err != nil {
 		b.Fatal(err)
 	}
-	dir := b.TempDir()
-	ca, err := certs.NewCA("bench-ca")
-	if err != nil {
-		b.Fatal(err)
-	}
-	srvPair, err := ca.IssueServer(nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	client, err := ca.IssueClient("bench", []string{"sre"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg := &Config{
-		ListenAddress: "127.0.0.1:0",
-		OpsAddress:    "127.0.0.1:0",
-		TLS: tlsconfig.Config{
-			CertFile:     filepath.Join(dir, "tls.crt"),
-			KeyFile:      filepath.Join(dir, "tls.key"),
-			ClientCAFile: filepath.Join(dir, "ca.crt"),
-		},
-		DefaultNamespace:          "default",
-		MaxReplicas:               1000,
-		CacheSyncTimeout:          time.Minute,
-		ReadYourWritesTimeout:     5 * time.Second,
-		MinResourceVersionTimeout: time.Second,
-		ShutdownTimeout:           5 * time.Second,
-		MaxInflightRequests:       400,
-		AuditOutput:               io.Discard,
-		Probe:                     func(context.Context) error { return nil },
-		Logger:                    slog.New(slog.DiscardHandler),
-	}
-	if err := srvPair.WriteFiles(cfg.TLS.CertFile, cfg.TLS.KeyFile); err != nil {
-		b.Fatal(err)
-	}
-	if err := certs.WriteFile(cfg.TLS.ClientCAFile, ca.CertPEM, 0o644); err != nil {
-		b.Fatal(err)
-	}
-	s, err := NewWithClient(cfg, cluster)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	b.Cleanup(func() {
-		cancel()
-		<-done
+	h := startWith(b, cluster, func(cfg *Config) {
+		cfg.MaxReplicas = 1000
+		cfg.CacheSyncTimeout = time.Minute
+		cfg.MaxInflightRequests = 400
+		cfg.AuditOutput = io.Discard
 	})
-	ops := "http://" + s.OpsAddr().String() + "/readyz"
-	for deadline := time.Now().Add(time.Minute); ; {
-		if resp, err := http.Get(ops); err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			b.Fatal("the server did not get ready within a minute")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	h.waitReady(time.Minute)
 	return &benchEnv{
-		server: s,
-		base:   "https://" + s.APIAddr().String() + "/api/v1",
-		tls:    &tls.Config{RootCAs: ca.CertPool(), Certificates: []tls.Certificate{client.TLSCertificate()}},
-		client: client,
-		ca:     ca,
+		server: h.server,
+		base:   h.base,
+		tls:    h.pki.clientTLS(),
 	}
 }
 

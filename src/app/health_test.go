@@ -12,6 +12,7 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/replicasd/replicasd/src/deployments/fakecluster"
+	"github.com/replicasd/replicasd/src/testkit"
 )
 
 func TestAPIHealthIsUnhealthyUntilTheCacheSyncs(t *testing.T) {
@@ -48,10 +49,10 @@ func TestAPIHealthKeepsTheKubernetesAddressOutAndLogsIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	const detail = `Get "https://10.96.0.1:443/readyz": dial tcp 10.96.0.1:443: connect: connection refused`
-	logs := &syncBuffer{}
+	logs := &testkit.Buffer{}
 	h := startWith(t, cluster, func(c *Config) {
 		c.Probe = func(context.Context) error { return errors.New(detail) }
-		c.Logger = slog.New(slog.NewJSONHandler(logs, nil))
+		c.Logger = testkit.JSONLogger(logs, slog.LevelInfo)
 	})
 	h.eventually(func() bool { return strings.Contains(string(logs.Bytes()), "10.96.0.1") })
 	code, body := h.get(h.base + "/health")

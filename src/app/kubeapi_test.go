@@ -3,7 +3,6 @@ package app
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/pem"
@@ -11,8 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
-	"net/http"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -25,7 +22,7 @@ import (
 	"github.com/replicasd/replicasd/src/audit/audittest"
 	"github.com/replicasd/replicasd/src/certs"
 	"github.com/replicasd/replicasd/src/fakeapiserver"
-	"github.com/replicasd/replicasd/src/tlsconfig"
+	"github.com/replicasd/replicasd/src/testkit"
 )
 
 // realClient is a server built by New, with client-go's real REST client,
@@ -40,48 +37,19 @@ type realClient struct {
 // startReal runs New(cfg) against api and waits until it is ready.
 func startReal(t *testing.T, api *fakeapiserver.Server, mutate func(*Config)) *realClient {
 	t.Helper()
-	dir := t.TempDir()
-	ca, err := certs.NewCA("test-ca")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc := &realClient{api: api, observed: &observed{logs: &syncBuffer{}, audit: &syncBuffer{}}}
+	cfg, pki := testConfig(t)
+	rc := &realClient{api: api, observed: &observed{logs: &testkit.Buffer{}, audit: &testkit.Buffer{}}}
+	rc.serverPair, rc.clientPair = pki.server, pki.client
 	// Every level klog can ask for, so nothing client-go says escapes the
 	// tests that search the output; and klog's lines go the same way, as
 	// options.Complete arranges with klog.SetSlogLogger.
 	handler := slog.NewJSONHandler(rc.logs, &slog.HandlerOptions{Level: slog.Level(-10)})
 	klogSink.set(handler)
 	t.Cleanup(func() { klogSink.set(nil) })
-	if rc.serverPair, err = ca.IssueServer(nil); err != nil {
-		t.Fatal(err)
-	}
-	if rc.clientPair, err = ca.IssueClient("alice", []string{"sre"}); err != nil {
-		t.Fatal(err)
-	}
-	cfg := &Config{
-		ListenAddress: "127.0.0.1:0",
-		OpsAddress:    "127.0.0.1:0",
-		TLS: tlsconfig.Config{
-			CertFile:     filepath.Join(dir, "tls.crt"),
-			KeyFile:      filepath.Join(dir, "tls.key"),
-			ClientCAFile: filepath.Join(dir, "ca.crt"),
-		},
-		RESTConfig:                api.RESTConfig(),
-		DefaultNamespace:          "default",
-		MaxReplicas:               100,
-		CacheSyncTimeout:          10 * time.Second,
-		ReadYourWritesTimeout:     time.Second,
-		MinResourceVersionTimeout: time.Second,
-		ShutdownTimeout:           5 * time.Second,
-		Logger:                    slog.New(handler),
-		AuditOutput:               rc.audit,
-	}
-	if err := rc.serverPair.WriteFiles(cfg.TLS.CertFile, cfg.TLS.KeyFile); err != nil {
-		t.Fatal(err)
-	}
-	if err := certs.WriteFile(cfg.TLS.ClientCAFile, ca.CertPEM, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	cfg.RESTConfig = api.RESTConfig()
+	cfg.ReadYourWritesTimeout = time.Second
+	cfg.Logger = slog.New(handler)
+	cfg.AuditOutput = rc.audit
 	if mutate != nil {
 		mutate(cfg)
 	}
@@ -90,21 +58,8 @@ func startReal(t *testing.T, api *fakeapiserver.Server, mutate func(*Config)) *r
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	rc.harness = &harness{
-		t: t, server: s, cancel: cancel, done: make(chan error, 1),
-		base: "https://" + s.APIAddr().String() + "/api/v1",
-		ops:  "http://" + s.OpsAddr().String(),
-		client: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{
-			RootCAs: ca.CertPool(), Certificates: []tls.Certificate{rc.clientPair.TLSCertificate()},
-		}}},
-	}
-	go func() { rc.done <- s.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		_, _ = rc.harness.wait()
-	})
-	rc.eventually(func() bool { code, _ := rc.get(rc.ops + "/readyz"); return code == 200 })
+	rc.harness = runHarness(t, s, pki)
+	rc.waitReady(waitTimeout)
 	return rc
 }
 

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"crypto/tls"
 	"io"
 	"log/slog"
@@ -9,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,47 +20,30 @@ import (
 	"github.com/replicasd/replicasd/src/audit/audittest"
 	"github.com/replicasd/replicasd/src/certs"
 	"github.com/replicasd/replicasd/src/deployments/fakecluster"
+	"github.com/replicasd/replicasd/src/testkit"
 )
-
-// syncBuffer is a log or audit sink shared by the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) Bytes() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return bytes.Clone(b.b.Bytes())
-}
 
 // observed is a running server whose logs (JSON, debug) and audit events
 // are captured.
 type observed struct {
 	*harness
 	cfg   *Config
-	logs  *syncBuffer
-	audit *syncBuffer
+	logs  *testkit.Buffer
+	audit *testkit.Buffer
 }
 
 func startObserved(t *testing.T, cluster *fakecluster.Cluster, mutate func(*Config)) *observed {
 	t.Helper()
-	o := &observed{logs: &syncBuffer{}, audit: &syncBuffer{}}
+	o := &observed{logs: &testkit.Buffer{}, audit: &testkit.Buffer{}}
 	o.harness = startWith(t, cluster, func(c *Config) {
-		c.Logger = slog.New(slog.NewJSONHandler(o.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		c.Logger = testkit.JSONLogger(o.logs, slog.LevelDebug)
 		c.AuditOutput = o.audit
 		if mutate != nil {
 			mutate(c)
 		}
 		o.cfg = c
 	})
-	o.eventually(func() bool { code, _ := o.get(o.ops + "/readyz"); return code == 200 })
+	o.waitReady(waitTimeout)
 	return o
 }
 
@@ -132,37 +113,7 @@ func scrape(t *testing.T, opsURL string) map[string]*dto.MetricFamily {
 // sample returns the value of name{labels} in fams (a histogram's count),
 // labels being "key=value" pairs that must match exactly.
 func sample(fams map[string]*dto.MetricFamily, name string, labels ...string) (float64, bool) {
-	f, ok := fams[name]
-	if !ok {
-		return 0, false
-	}
-series:
-	for _, m := range f.GetMetric() {
-		if len(m.GetLabel()) != len(labels) {
-			continue
-		}
-		for _, kv := range labels {
-			k, v, _ := strings.Cut(kv, "=")
-			found := false
-			for _, l := range m.GetLabel() {
-				found = found || (l.GetName() == k && l.GetValue() == v)
-			}
-			if !found {
-				continue series
-			}
-		}
-		switch {
-		case m.Counter != nil:
-			return m.Counter.GetValue(), true
-		case m.Gauge != nil:
-			return m.Gauge.GetValue(), true
-		case m.Untyped != nil:
-			return m.Untyped.GetValue(), true
-		case m.Histogram != nil:
-			return float64(m.Histogram.GetSampleCount()), true
-		}
-	}
-	return 0, false
+	return testkit.Sample(fams[name], labels...)
 }
 
 func TestMetricsAuditAndLogsOfAFullRun(t *testing.T) {

@@ -24,6 +24,7 @@ import (
 
 	"github.com/replicasd/replicasd/src/certs"
 	"github.com/replicasd/replicasd/src/deployments/fakecluster"
+	"github.com/replicasd/replicasd/src/testkit"
 )
 
 // securityPolicy is the policy of the end-to-end tests.
@@ -76,14 +77,6 @@ func withPolicyFile(t *testing.T, policy string) (string, func(*Config)) {
 	path := filepath.Join(t.TempDir(), "policy.yaml")
 	writePolicy(t, path, policy)
 	return path, func(c *Config) { c.AuthorizationPolicyFile = path }
-}
-
-// startReady is startWith, waiting until the server is ready.
-func startReady(t *testing.T, cluster *fakecluster.Cluster, mutate func(*Config)) *harness {
-	t.Helper()
-	h := startWith(t, cluster, mutate)
-	h.eventually(func() bool { code, _ := h.get(h.ops + "/readyz"); return code == 200 })
-	return h
 }
 
 // clientAs returns an HTTP client presenting a certificate for user and
@@ -218,11 +211,11 @@ func TestAuthorizationPolicyEndToEnd(t *testing.T) {
 }
 
 func TestAuthorizationPolicyHotReload(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &testkit.Buffer{}
 	path, policy := withPolicyFile(t, securityPolicy)
 	h := startReady(t, securityCluster(t), func(c *Config) {
 		policy(c)
-		c.Logger = slog.New(slog.NewJSONHandler(logs, nil))
+		c.Logger = testkit.JSONLogger(logs, slog.LevelInfo)
 	})
 	viewer := h.clientAs("vera", "viewers")
 	url := h.base + "/namespaces/team-b/deployments/db/replicas"
@@ -247,8 +240,8 @@ func TestAuthorizationPolicyHotReload(t *testing.T) {
 }
 
 func TestNoPolicyWarnsAtStart(t *testing.T) {
-	logs := &syncBuffer{}
-	h := startReady(t, securityCluster(t), func(c *Config) { c.Logger = slog.New(slog.NewJSONHandler(logs, nil)) })
+	logs := &testkit.Buffer{}
+	h := startReady(t, securityCluster(t), func(c *Config) { c.Logger = testkit.JSONLogger(logs, slog.LevelInfo) })
 	if !strings.Contains(string(logs.Bytes()), `"level":"WARN","msg":"no --authorization-policy-file: every client with a verified certificate may read and scale every deployment"`) {
 		t.Errorf("no warning about the missing policy in the log:\n%s", logs.Bytes())
 	}

@@ -1,16 +1,11 @@
 package app
 
 import (
-	"context"
-	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,137 +14,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	k8stesting "k8s.io/client-go/testing"
 
-	"github.com/replicasd/replicasd/src/certs"
 	"github.com/replicasd/replicasd/src/deployments/fakecluster"
-	"github.com/replicasd/replicasd/src/tlsconfig"
 )
-
-type harness struct {
-	t       *testing.T
-	ca      *certs.Pair // issued the server's and alice's certificates
-	cluster *fakecluster.Cluster
-	server  *Server
-	client  *http.Client
-	base    string
-	ops     string
-	done    chan error
-	cancel  context.CancelFunc
-
-	waitOnce sync.Once
-	runErr   error
-}
-
-// wait returns Run's result, waiting at most 10s.
-func (h *harness) wait() (error, bool) {
-	ok := true
-	h.waitOnce.Do(func() {
-		select {
-		case h.runErr = <-h.done:
-		case <-time.After(10 * time.Second):
-			ok = false
-		}
-	})
-	return h.runErr, ok
-}
-
-// start runs a server over the fake cluster and waits until it is ready.
-func start(t *testing.T) *harness {
-	t.Helper()
-	cluster, err := fakecluster.New(
-		fakecluster.Deployment("default", "web", 2, map[string]string{"app": "web"}),
-		fakecluster.Deployment("shop", "cart", 1, nil),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := startWith(t, cluster, nil)
-	h.eventually(func() bool { code, _ := h.get(h.ops + "/readyz"); return code == 200 })
-	return h
-}
-
-// startWith runs a server over cluster, with cfg changed by mutate.
-func startWith(t *testing.T, cluster *fakecluster.Cluster, mutate func(*Config)) *harness {
-	t.Helper()
-	dir := t.TempDir()
-	ca, err := certs.NewCA("test-ca")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srvPair, err := ca.IssueServer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, err := ca.IssueClient("alice", []string{"sre"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := &Config{
-		ListenAddress: "127.0.0.1:0",
-		OpsAddress:    "127.0.0.1:0",
-		TLS: tlsconfig.Config{
-			CertFile:     filepath.Join(dir, "tls.crt"),
-			KeyFile:      filepath.Join(dir, "tls.key"),
-			ClientCAFile: filepath.Join(dir, "ca.crt"),
-		},
-		DefaultNamespace:          "default",
-		MaxReplicas:               100,
-		CacheSyncTimeout:          10 * time.Second,
-		ReadYourWritesTimeout:     5 * time.Second,
-		MinResourceVersionTimeout: time.Second,
-		ShutdownTimeout:           5 * time.Second,
-		Probe:                     func(context.Context) error { return nil },
-		Logger:                    slog.New(slog.DiscardHandler),
-	}
-	if err := srvPair.WriteFiles(cfg.TLS.CertFile, cfg.TLS.KeyFile); err != nil {
-		t.Fatal(err)
-	}
-	if err := certs.WriteFile(cfg.TLS.ClientCAFile, ca.CertPEM, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if mutate != nil {
-		mutate(cfg)
-	}
-	s, err := NewWithClient(cfg, cluster)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	h := &harness{
-		t: t, ca: ca, cluster: cluster, server: s, cancel: cancel, done: make(chan error, 1),
-		base: "https://" + s.APIAddr().String() + "/api/v1",
-		ops:  "http://" + s.OpsAddr().String(),
-		client: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{
-			RootCAs: ca.CertPool(), Certificates: []tls.Certificate{client.TLSCertificate()},
-		}}},
-	}
-	go func() { h.done <- s.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		_, _ = h.wait()
-	})
-	return h
-}
-
-func (h *harness) get(url string) (int, string) {
-	resp, err := h.client.Get(url)
-	if err != nil {
-		return 0, err.Error()
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
-
-func (h *harness) eventually(cond func() bool) {
-	h.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			h.t.Fatal("condition not met within 10s")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
 
 func TestServesTheAPIOverMTLS(t *testing.T) {
 	h := start(t)

@@ -1,7 +1,6 @@
 package audit_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -20,24 +19,8 @@ import (
 	"github.com/replicasd/replicasd/src/handshakes"
 	"github.com/replicasd/replicasd/src/identity"
 	"github.com/replicasd/replicasd/src/requestinfo"
+	"github.com/replicasd/replicasd/src/testkit"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) Bytes() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return bytes.Clone(b.b.Bytes())
-}
 
 var alice = identity.Identity{User: "alice", Groups: []string{"sre"}, Serial: "1f", Issuer: "CN=test-ca"}
 
@@ -194,7 +177,7 @@ func TestMiddleware(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var out syncBuffer
+			var out testkit.Buffer
 			l := audit.New(&out, nil, audit.Options{Reads: tt.reads})
 			defer l.Close()
 			handler := l.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -260,7 +243,7 @@ func mustJSON(t *testing.T, v any) string {
 }
 
 func TestHandshakeEvent(t *testing.T) {
-	var out syncBuffer
+	var out testkit.Buffer
 	l := audit.New(&out, nil, audit.Options{})
 	defer l.Close()
 	w := handshakes.New(nil, l.LogHandshake)
@@ -316,7 +299,7 @@ type blockingWriter struct {
 	started chan struct{}
 	release chan struct{}
 	once    sync.Once
-	out     syncBuffer
+	out     testkit.Buffer
 }
 
 func (w *blockingWriter) Write(p []byte) (int, error) {
@@ -354,7 +337,7 @@ func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk ful
 
 func TestWriteErrorsCountAsDrops(t *testing.T) {
 	var drops atomic.Int32
-	var logs syncBuffer
+	var logs testkit.Buffer
 	l := audit.New(failingWriter{}, nil, audit.Options{OnDrop: func() { drops.Add(1) }, Logger: newLogger(&logs)})
 	for range 3 {
 		l.Log(handshakeEvent("x"))
@@ -383,7 +366,7 @@ func handshakeEvent(msg string) *audit.Event {
 // TestMiddlewareImplicitOK covers a handler that writes nothing: net/http
 // answers 200 after it, and an audited request still gets its ID.
 func TestMiddlewareImplicitOK(t *testing.T) {
-	var out syncBuffer
+	var out testkit.Buffer
 	l := audit.New(&out, nil, audit.Options{})
 	defer l.Close()
 	handler := l.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
@@ -406,7 +389,7 @@ func TestMiddlewareImplicitOK(t *testing.T) {
 func TestMiddlewareAnswersCountsAndAuditsAPanic(t *testing.T) {
 	for _, method := range []string{"PUT", "GET"} {
 		t.Run(method, func(t *testing.T) {
-			var out, logs syncBuffer
+			var out, logs testkit.Buffer
 			var panics atomic.Int32
 			l := audit.New(&out, nil, audit.Options{OnPanic: func() { panics.Add(1) }, Logger: newLogger(&logs)})
 			defer l.Close()
@@ -447,7 +430,7 @@ func TestMiddlewareAnswersCountsAndAuditsAPanic(t *testing.T) {
 // TestEventCarriesTheRequestedCount: a PUT refused or failed after its body
 // was read says in its event what count it asked for.
 func TestEventCarriesTheRequestedCount(t *testing.T) {
-	var out syncBuffer
+	var out testkit.Buffer
 	l := audit.New(&out, nil, audit.Options{})
 	defer l.Close()
 	handler := l.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

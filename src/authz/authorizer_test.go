@@ -1,17 +1,16 @@
 package authz_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/replicasd/replicasd/src/authz"
+	"github.com/replicasd/replicasd/src/testkit"
 )
 
 const waitTimeout = 10 * time.Second
@@ -20,23 +19,6 @@ const (
 	readOnly  = "rules:\n- users: [bob]\n  verbs: [get, list]\n  namespaces: [team-a]\n"
 	readWrite = "rules:\n- users: [bob]\n  verbs: [get, list, scale]\n  namespaces: [team-a]\n"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
 
 // run starts a.Run until the test ends and returns once it watches the file.
 func run(t *testing.T, a *authz.Authorizer) {
@@ -98,8 +80,8 @@ func TestHotReload(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "policy.yaml")
 	writeFile(t, path, readOnly)
 	results := make(chan string, 100)
-	logs := &syncBuffer{}
-	a, err := authz.New(path, slog.New(slog.NewTextHandler(logs, nil)),
+	logs := &testkit.Buffer{}
+	a, err := authz.New(path, testkit.TextLogger(logs, slog.LevelInfo),
 		authz.WithPollInterval(0), authz.WithDebounce(10*time.Millisecond),
 		authz.WithOnReload(func(r string) { results <- r }))
 	if err != nil {

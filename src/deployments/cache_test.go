@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -16,6 +17,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/replicasd/replicasd/src/testkit"
 )
 
 func TestCacheEvents(t *testing.T) {
@@ -49,7 +52,7 @@ func TestCacheEvents(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.act(f)
-			eventually(t, func() error {
+			testkit.Eventually(t, waitTimeout, "the cache sees the event", func() error {
 				d, err := c.Get("team-a", "api")
 				if tt.wantErr != nil {
 					if !errors.Is(err, tt.wantErr) {
@@ -139,7 +142,7 @@ func TestCacheList(t *testing.T) {
 func TestCacheGetErrors(t *testing.T) {
 	f := newFixture(t, deployment("a", "web", 2, nil), deployment("c", "web", 2, nil))
 	some := startCache(t, f, CacheConfig{Namespaces: []string{"a", "b"}})
-	notStarted, err := NewCache(f.client, CacheConfig{}, testLogger(t))
+	notStarted, err := NewCache(f.client, CacheConfig{}, testkit.TestLogger(t))
 	if err != nil {
 		t.Fatalf("NewCache: %v", err)
 	}
@@ -201,7 +204,7 @@ func TestCacheNamespaces(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
-			c, err := NewCache(f.client, CacheConfig{Namespaces: tt.namespaces}, testLogger(t))
+			c, err := NewCache(f.client, CacheConfig{Namespaces: tt.namespaces}, testkit.TestLogger(t))
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("NewCache error = %v, want one containing %q", err, tt.wantErr)
@@ -249,7 +252,7 @@ func TestCacheListsOnlyConfiguredNamespaces(t *testing.T) {
 		t.Errorf("list calls in namespaces %q, want exactly %q", got, want)
 	}
 	// The watches start right after the lists, so they may still be coming.
-	eventually(t, func() error {
+	testkit.Eventually(t, waitTimeout, "the watches start", func() error {
 		if got := callsIn("watch"); !slices.Equal(got, want) {
 			return fmt.Errorf("watch calls in namespaces %q, want exactly %q", got, want)
 		}
@@ -272,7 +275,7 @@ func TestCacheStartFailsWithMissingPermission(t *testing.T) {
 		Namespaces:  []string{"team-a"},
 		SyncTimeout: 300 * time.Millisecond,
 		Observer:    Observer{OnWatchError: func(string, error) { observed.Add(1) }},
-	}, testLogger(t))
+	}, testkit.TestLogger(t))
 	if err != nil {
 		t.Fatalf("NewCache: %v", err)
 	}
@@ -324,7 +327,7 @@ func TestCacheWatchErrorClearsOnRecovery(t *testing.T) {
 		}
 		return false, nil, nil
 	})
-	c, err := NewCache(f.client, CacheConfig{}, testLogger(t))
+	c, err := NewCache(f.client, CacheConfig{}, testkit.TestLogger(t))
 	if err != nil {
 		t.Fatalf("NewCache: %v", err)
 	}
@@ -334,7 +337,7 @@ func TestCacheWatchErrorClearsOnRecovery(t *testing.T) {
 	go func() { started <- c.Start(ctx) }()
 
 	receive(t, failed)
-	eventually(t, func() error {
+	testkit.Eventually(t, waitTimeout, "the watch error is recorded", func() error {
 		if _, err := c.LastWatchError(); !apierrors.IsServiceUnavailable(err) {
 			return fmt.Errorf("LastWatchError = %v, want the 503", err)
 		}
@@ -354,9 +357,9 @@ func TestCacheWatchErrorClearsOnRecovery(t *testing.T) {
 }
 
 func TestWatchErrorLoggingIsRateLimited(t *testing.T) {
-	var buf syncBuffer
+	var buf testkit.Buffer
 	f := newFixture(t)
-	c, err := NewCache(f.client, CacheConfig{Namespaces: []string{"a", "b"}}, bufferLogger(&buf))
+	c, err := NewCache(f.client, CacheConfig{Namespaces: []string{"a", "b"}}, testkit.TextLogger(&buf, slog.LevelDebug))
 	if err != nil {
 		t.Fatalf("NewCache: %v", err)
 	}

@@ -14,6 +14,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
 	appsv1client "k8s.io/client-go/kubernetes/typed/apps/v1"
+
+	"github.com/replicasd/replicasd/src/testkit"
 )
 
 // faultyClient is the fixture's fake clientset with a fault on the scale
@@ -135,9 +137,9 @@ func TestScaleKubeAPIDeadline(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, deployment(ns, name, 3, nil))
-			var client kubernetes.Interface = faultyClient{Clientset: f.client, fault: tt.fault}
+			var client kubernetes.Interface = faultyClient{Clientset: f.client.Clientset, fault: tt.fault}
 			cache := &stubCache{synced: true, watches: true}
-			s := NewScaler(client, cache, ScalerConfig{KubeAPITimeout: 100 * time.Millisecond}, testLogger(t))
+			s := NewScaler(client, cache, ScalerConfig{KubeAPITimeout: 100 * time.Millisecond}, testkit.TestLogger(t))
 
 			type result struct {
 				res ScaleResult
@@ -181,10 +183,10 @@ func TestScaleKubeAPIDeadline(t *testing.T) {
 // Kubernetes API failure.
 func TestScaleClientGoneIsNotUnavailable(t *testing.T) {
 	f := newFixture(t, deployment("team-a", "web", 3, nil))
-	client := faultyClient{Clientset: f.client, fault: func(ctx context.Context, _ string, _ func() error) error {
+	client := faultyClient{Clientset: f.client.Clientset, fault: func(ctx context.Context, _ string, _ func() error) error {
 		return hangUntilDone(ctx)
 	}}
-	s := NewScaler(client, &stubCache{synced: true, watches: true}, ScalerConfig{KubeAPITimeout: time.Minute}, testLogger(t))
+	s := NewScaler(client, &stubCache{synced: true, watches: true}, ScalerConfig{KubeAPITimeout: time.Minute}, testkit.TestLogger(t))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := s.Scale(ctx, "team-a", "web", 5, IfMatch{})

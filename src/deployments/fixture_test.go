@@ -1,26 +1,18 @@
 package deployments
 
 import (
-	"bytes"
 	"context"
-	"fmt"
-	"io"
-	"log/slog"
-	"strconv"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
-	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/replicasd/replicasd/src/deployments/fakecluster"
+	"github.com/replicasd/replicasd/src/testkit"
 )
 
 var deploymentsGVR = appsv1.SchemeGroupVersion.WithResource("deployments")
@@ -30,71 +22,49 @@ var deploymentsGVR = appsv1.SchemeGroupVersion.WithResource("deployments")
 // writes), so that the two numberings never mix up in a test.
 const firstResourceVersion = 1_000_000
 
-// fixture is a fake clientset whose objects carry increasing
-// resourceVersions, as a real API server's do, and which implements the
-// scale subresource (the fake clientset does not).
+// waitTimeout bounds every wait; it only matters when a test fails.
+const waitTimeout = 10 * time.Second
+
+// fixture is the fake cluster the tests of this package share, with
+// helpers that fail the test instead of returning errors.
 type fixture struct {
 	t      testing.TB
-	client *fake.Clientset
-	rv     atomic.Int64
+	client *fakecluster.Cluster
 }
 
 func newFixture(t testing.TB, objs ...*appsv1.Deployment) *fixture {
 	t.Helper()
-	f := &fixture{t: t, client: fake.NewSimpleClientset()}
-	f.rv.Store(firstResourceVersion)
-	for _, d := range objs {
-		f.create(d)
+	c, err := fakecluster.NewStartingAt(firstResourceVersion, objs...)
+	if err != nil {
+		t.Fatalf("fake cluster: %v", err)
 	}
-	f.client.PrependReactor("get", "deployments", f.getScale)
-	f.client.PrependReactor("update", "deployments", f.updateScale)
-	f.client.PrependReactor("list", "deployments", f.list)
-	return f
-}
-
-// list answers from the tracker with the newest resourceVersion as the
-// list's, as a real API server does (the plain fake counts its own writes).
-func (f *fixture) list(action k8stesting.Action) (bool, runtime.Object, error) {
-	handled, obj, err := k8stesting.ObjectReaction(f.client.Tracker())(action)
-	if l, ok := obj.(*appsv1.DeploymentList); ok && err == nil {
-		l.ResourceVersion = strconv.FormatInt(f.rv.Load(), 10)
-	}
-	return handled, obj, err
+	return &fixture{t: t, client: c}
 }
 
 // skip moves the API's resourceVersion on by n without a Deployment
 // changing, as writes to other resources do, and returns the new one.
-func (f *fixture) skip(n int64) string { return strconv.FormatInt(f.rv.Add(n), 10) }
+func (f *fixture) skip(n int64) string { return f.client.Advance(n) }
 
 // lists counts the list calls on Deployments.
 func (f *fixture) lists() int {
 	return f.countActions(func(a k8stesting.Action) bool { return a.GetVerb() == "list" })
 }
 
-func (f *fixture) nextRV() string { return strconv.FormatInt(f.rv.Add(1), 10) }
-
 // create stores d with a new resourceVersion and returns that version.
 func (f *fixture) create(d *appsv1.Deployment) string {
 	f.t.Helper()
-	d = d.DeepCopy()
-	d.ResourceVersion = f.nextRV()
-	if err := f.client.Tracker().Create(deploymentsGVR, d, d.Namespace); err != nil {
+	stored, err := f.client.Create(d)
+	if err != nil {
 		f.t.Fatalf("create %s/%s: %v", d.Namespace, d.Name, err)
 	}
-	return d.ResourceVersion
+	return stored.ResourceVersion
 }
 
 // update applies change to the stored namespace/name, gives it a new
 // resourceVersion and returns that version. It is safe inside a reactor.
 func (f *fixture) update(namespace, name string, change func(*appsv1.Deployment)) (string, error) {
-	obj, err := f.client.Tracker().Get(deploymentsGVR, namespace, name)
+	d, err := f.client.Update(namespace, name, change)
 	if err != nil {
-		return "", err
-	}
-	d := obj.(*appsv1.Deployment).DeepCopy()
-	change(d)
-	d.ResourceVersion = f.nextRV()
-	if err := f.client.Tracker().Update(deploymentsGVR, d, namespace); err != nil {
 		return "", err
 	}
 	return d.ResourceVersion, nil
@@ -111,78 +81,22 @@ func (f *fixture) mustUpdate(namespace, name string, change func(*appsv1.Deploym
 
 func (f *fixture) remove(namespace, name string) {
 	f.t.Helper()
-	if err := f.client.Tracker().Delete(deploymentsGVR, namespace, name); err != nil {
+	if err := f.client.Delete(namespace, name); err != nil {
 		f.t.Fatalf("delete %s/%s: %v", namespace, name, err)
 	}
 }
 
 func (f *fixture) stored(namespace, name string) *appsv1.Deployment {
 	f.t.Helper()
-	obj, err := f.client.Tracker().Get(deploymentsGVR, namespace, name)
+	d, err := f.client.Stored(namespace, name)
 	if err != nil {
 		f.t.Fatalf("get %s/%s: %v", namespace, name, err)
 	}
-	return obj.(*appsv1.Deployment)
-}
-
-func scaleOf(d *appsv1.Deployment) *autoscalingv1.Scale {
-	return &autoscalingv1.Scale{
-		ObjectMeta: metav1.ObjectMeta{Name: d.Name, Namespace: d.Namespace, UID: d.UID, ResourceVersion: d.ResourceVersion},
-		Spec:       autoscalingv1.ScaleSpec{Replicas: specReplicas(d)},
-		Status:     autoscalingv1.ScaleStatus{Replicas: d.Status.Replicas},
-	}
-}
-
-func (f *fixture) getScale(action k8stesting.Action) (bool, runtime.Object, error) {
-	get := action.(k8stesting.GetAction)
-	if get.GetSubresource() != "scale" {
-		return false, nil, nil
-	}
-	obj, err := f.client.Tracker().Get(deploymentsGVR, get.GetNamespace(), get.GetName())
-	if err != nil {
-		return true, nil, err
-	}
-	return true, scaleOf(obj.(*appsv1.Deployment)), nil
-}
-
-// updateScale writes spec.replicas with the API server's optimistic
-// locking: a resourceVersion other than the stored one is a conflict.
-func (f *fixture) updateScale(action k8stesting.Action) (bool, runtime.Object, error) {
-	update := action.(k8stesting.UpdateAction)
-	if update.GetSubresource() != "scale" {
-		return false, nil, nil
-	}
-	scale := update.GetObject().(*autoscalingv1.Scale)
-	cur, err := f.client.Tracker().Get(deploymentsGVR, update.GetNamespace(), scale.Name)
-	if err != nil {
-		return true, nil, err
-	}
-	if rv := scale.ResourceVersion; rv != "" && rv != cur.(*appsv1.Deployment).ResourceVersion {
-		return true, nil, conflict(scale.Name)
-	}
-	if _, err := f.update(update.GetNamespace(), scale.Name, func(d *appsv1.Deployment) {
-		d.Spec.Replicas = new(scale.Spec.Replicas)
-	}); err != nil {
-		return true, nil, err
-	}
-	obj, err := f.client.Tracker().Get(deploymentsGVR, update.GetNamespace(), scale.Name)
-	if err != nil {
-		return true, nil, err
-	}
-	return true, scaleOf(obj.(*appsv1.Deployment)), nil
-}
-
-func conflict(name string) error {
-	return apierrors.NewConflict(appsv1.Resource("deployments"), name,
-		fmt.Errorf("the object has been modified; please apply your changes to the latest version and try again"))
+	return d
 }
 
 // scaleUpdates counts the update calls on the scale subresource.
-func (f *fixture) scaleUpdates() int {
-	return f.countActions(func(a k8stesting.Action) bool {
-		return a.GetVerb() == "update" && a.GetSubresource() == "scale"
-	})
-}
+func (f *fixture) scaleUpdates() int { return f.client.ScaleUpdates() }
 
 // scaleCalls counts every call on the scale subresource.
 func (f *fixture) scaleCalls() int {
@@ -238,39 +152,11 @@ func deployment(namespace, name string, replicas int32, labels map[string]string
 	}
 }
 
-// testLogger logs into the test's output.
-func testLogger(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-// bufferLogger logs text into w at debug level.
-func bufferLogger(w io.Writer) *slog.Logger {
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // startCache starts a cache on f.client and waits for it to sync; the
 // informers stop when the test ends.
 func startCache(t testing.TB, f *fixture, cfg CacheConfig) *Cache {
 	t.Helper()
-	c, err := NewCache(f.client, cfg, testLogger(t))
+	c, err := NewCache(f.client, cfg, testkit.TestLogger(t))
 	if err != nil {
 		t.Fatalf("NewCache: %v", err)
 	}
@@ -282,31 +168,14 @@ func startCache(t testing.TB, f *fixture, cfg CacheConfig) *Cache {
 	return c
 }
 
-// eventually polls check until it returns nil, failing the test with the
-// last error after a generous deadline.
-func eventually(t testing.TB, check func() error) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met within 10s: %v", err)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // receive waits for a value on ch, failing the test after a generous deadline.
 func receive[T any](t testing.TB, ch <-chan T) T {
 	t.Helper()
 	select {
 	case v := <-ch:
 		return v
-	case <-time.After(10 * time.Second):
-		t.Fatal("nothing received within 10s")
+	case <-time.After(waitTimeout):
+		t.Fatalf("nothing received within %v", waitTimeout)
 		panic("unreachable")
 	}
 }

@@ -11,6 +11,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/replicasd/replicasd/src/testkit"
 )
 
 // shortWait is the bound for waits that are expected to time out.
@@ -23,7 +25,7 @@ func TestWaitForResourceVersion(t *testing.T) {
 	// The API moves on without a Deployment changing: the cache hears
 	// nothing of it, so a wait for it runs out of time.
 	ahead := f.skip(1000)
-	beyond := strconv.FormatInt(f.rv.Load()+1_000_000, 10)
+	beyond := strconv.FormatInt(f.client.ResourceVersion()+1_000_000, 10)
 
 	tests := []struct {
 		name    string
@@ -101,7 +103,7 @@ func TestWaitForResourceVersionWakesOnEvent(t *testing.T) {
 
 func TestWaitForResourceVersionNotSynced(t *testing.T) {
 	f := newFixture(t)
-	c, err := NewCache(f.client, CacheConfig{}, testLogger(t))
+	c, err := NewCache(f.client, CacheConfig{}, testkit.TestLogger(t))
 	if err != nil {
 		t.Fatalf("NewCache: %v", err)
 	}
@@ -136,7 +138,7 @@ func TestWaitWithoutTheAPIsAnswer(t *testing.T) {
 	f.client.PrependReactor("list", "deployments", func(action k8stesting.Action) (bool, runtime.Object, error) {
 		return true, nil, errors.New("connection refused")
 	})
-	beyond := strconv.FormatInt(f.rv.Load()+1_000_000, 10)
+	beyond := strconv.FormatInt(f.client.ResourceVersion()+1_000_000, 10)
 	ctx, cancel := context.WithTimeout(context.Background(), shortWait)
 	defer cancel()
 	if err := c.WaitForResourceVersion(ctx, beyond); !errors.Is(err, ErrResourceVersionTimeout) {
@@ -187,7 +189,7 @@ func TestWaitForDeployment(t *testing.T) {
 	f.remove("a", "gone")
 	// Once a later change is in the cache, the deletion before it is too.
 	laterRV := f.mustUpdate("a", "web", func(d *appsv1.Deployment) { d.Labels = map[string]string{"v": "2"} })
-	ahead := strconv.FormatInt(f.rv.Load()+1000, 10)
+	ahead := strconv.FormatInt(f.client.ResourceVersion()+1000, 10)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := c.WaitForResourceVersion(ctx, laterRV); err != nil {
@@ -231,7 +233,7 @@ func TestCacheResourceVersion(t *testing.T) {
 	f := newFixture(t, deployment("a", "web", 1, nil))
 	c := startCache(t, f, CacheConfig{})
 	rv := f.mustUpdate("a", "web", func(d *appsv1.Deployment) { d.Spec.Replicas = new(int32(2)) })
-	eventually(t, func() error {
+	testkit.Eventually(t, waitTimeout, "the cache reaches the written version", func() error {
 		if got := c.ResourceVersion(); got != rv {
 			return errors.New("ResourceVersion = " + got + ", want " + rv)
 		}

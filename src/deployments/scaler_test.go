@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -13,6 +14,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/replicasd/replicasd/src/deployments/fakecluster"
+	"github.com/replicasd/replicasd/src/testkit"
 )
 
 // onScaleUpdate returns a reactor for update calls on deployments/scale; the
@@ -49,7 +53,7 @@ func TestScale(t *testing.T) {
 			if _, err := f.update(ns, name, func(d *appsv1.Deployment) { d.Labels = map[string]string{"touched": "yes"} }); err != nil {
 				return true, err
 			}
-			return true, conflict(name)
+			return true, fakecluster.Conflict(name)
 		})
 	}
 	current := func(f *fixture) IfMatch {
@@ -184,7 +188,7 @@ func TestScale(t *testing.T) {
 				f.client.PrependReactor(cmp.Or(tt.reactorVerb, "update"), "deployments", tt.reactor(f))
 			}
 			c := startCache(t, f, CacheConfig{})
-			s := NewScaler(f.client, c, ScalerConfig{}, testLogger(t))
+			s := NewScaler(f.client, c, ScalerConfig{}, testkit.TestLogger(t))
 			var ifMatch IfMatch
 			if tt.ifMatch != nil {
 				ifMatch = tt.ifMatch(f)
@@ -288,7 +292,7 @@ func TestScaleWithoutAPICalls(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, deployment("team-a", "web", 3, nil))
-			s := NewScaler(f.client, tt.cache, ScalerConfig{}, testLogger(t))
+			s := NewScaler(f.client, tt.cache, ScalerConfig{}, testkit.TestLogger(t))
 			if _, err := s.Scale(context.Background(), "team-a", "web", 5, IfMatch{}); !errors.Is(err, tt.wantErr) {
 				t.Fatalf("Scale error = %v, want kind %v", err, tt.wantErr)
 			}
@@ -302,7 +306,7 @@ func TestScaleWithoutAPICalls(t *testing.T) {
 func TestScaleNamespaceNotWatchedByCache(t *testing.T) {
 	f := newFixture(t, deployment("other", "web", 3, nil))
 	c := startCache(t, f, CacheConfig{Namespaces: []string{"team-a"}})
-	s := NewScaler(f.client, c, ScalerConfig{}, testLogger(t))
+	s := NewScaler(f.client, c, ScalerConfig{}, testkit.TestLogger(t))
 	_, err := s.Scale(context.Background(), "other", "web", 5, IfMatch{})
 	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), `namespace "other" is not watched`) {
 		t.Fatalf("Scale error = %v, want namespace not watched", err)
@@ -316,9 +320,9 @@ func TestScaleNamespaceNotWatchedByCache(t *testing.T) {
 // even when the cache does not show it in time, and says so in the log.
 func TestScaleReadYourWritesTimeout(t *testing.T) {
 	f := newFixture(t, deployment("team-a", "web", 3, nil))
-	var logs syncBuffer
+	var logs testkit.Buffer
 	s := NewScaler(f.client, &stubCache{synced: true, watches: true},
-		ScalerConfig{ReadYourWritesTimeout: shortWait}, bufferLogger(&logs))
+		ScalerConfig{ReadYourWritesTimeout: shortWait}, testkit.TextLogger(&logs, slog.LevelDebug))
 
 	res, err := s.Scale(context.Background(), "team-a", "web", 5, IfMatch{})
 	if err != nil {
@@ -357,7 +361,7 @@ func TestScaleWaitsForTheResultingVersion(t *testing.T) {
 				asked = rv
 				return FromAPI(f.stored("team-a", "web")), nil
 			}}
-			s := NewScaler(f.client, cache, ScalerConfig{}, testLogger(t))
+			s := NewScaler(f.client, cache, ScalerConfig{}, testkit.TestLogger(t))
 			res, err := s.Scale(context.Background(), "team-a", "web", tt.replicas, IfMatch{})
 			if err != nil {
 				t.Fatalf("Scale: %v", err)

@@ -1,7 +1,6 @@
 package handshakes_test
 
 import (
-	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"io"
@@ -10,12 +9,12 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/replicasd/replicasd/src/certs"
 	"github.com/replicasd/replicasd/src/handshakes"
+	"github.com/replicasd/replicasd/src/testkit"
 	"github.com/replicasd/replicasd/src/tlsconfig"
 )
 
@@ -27,24 +26,7 @@ type server struct {
 	ca       *certs.Pair // the client CA
 	roots    *x509.CertPool
 	failures chan handshakes.Failure
-	logs     *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
+	logs     *testkit.Buffer
 }
 
 // startServer serves HTTPS the way the app does: a tlsconfig.Reloader's
@@ -74,8 +56,8 @@ func startServer(t *testing.T) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &server{ca: ca, roots: ca.CertPool(), failures: make(chan handshakes.Failure, 10), logs: &syncBuffer{}}
-	logger := slog.New(slog.NewJSONHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s := &server{ca: ca, roots: ca.CertPool(), failures: make(chan handshakes.Failure, 10), logs: &testkit.Buffer{}}
+	logger := testkit.JSONLogger(s.logs, slog.LevelDebug)
 	w := handshakes.New(logger, func(f handshakes.Failure) { s.failures <- f })
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -304,9 +286,9 @@ func TestClassify(t *testing.T) {
 }
 
 func TestWatcherPassesOtherLinesOn(t *testing.T) {
-	var logs syncBuffer
+	var logs testkit.Buffer
 	var failures int
-	w := handshakes.New(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	w := handshakes.New(testkit.JSONLogger(&logs, slog.LevelDebug),
 		func(handshakes.Failure) { failures++ })
 	w.ErrorLog().Printf("http: panic serving 127.0.0.1:1234: boom\ngoroutine 1 [running]:\n...")
 	w.ErrorLog().Printf("http2: server: error reading preface from client 127.0.0.1:1234: EOF")

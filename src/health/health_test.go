@@ -10,7 +10,12 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/replicasd/replicasd/src/testkit"
 )
+
+// waitTimeout bounds every wait; it only matters when a test fails.
+const waitTimeout = 10 * time.Second
 
 func TestProbes(t *testing.T) {
 	down := errors.New(`Get "https://10.96.0.1:443/readyz": dial tcp 10.96.0.1:443: connect: connection refused`)
@@ -89,7 +94,7 @@ func TestAPIHealthAgreesWithReadyzAndHidesAddresses(t *testing.T) {
 				Probe:      func(context.Context) error { return tt.probeErr },
 				Synced:     func() bool { return tt.synced },
 				WatchError: func() error { return tt.watchErr },
-				Logger:     slog.New(slog.NewTextHandler(&logs, nil)),
+				Logger:     testkit.TextLogger(&logs, slog.LevelInfo),
 			})
 			c.probeOnce(context.Background())
 			if err := c.Check(); !errors.Is(err, tt.want) || err.Error() != tt.want.Error() {
@@ -126,20 +131,9 @@ func TestRunFollowsReachability(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go c.Run(ctx)
-	eventually(t, func() bool { return c.Check() == nil })
+	testkit.EventuallyTrue(t, waitTimeout, "the check passes", func() bool { return c.Check() == nil })
 	fail.Store(true)
-	eventually(t, func() bool { return c.Check() != nil })
+	testkit.EventuallyTrue(t, waitTimeout, "the check fails", func() bool { return c.Check() != nil })
 	fail.Store(false)
-	eventually(t, func() bool { return c.Check() == nil })
-}
-
-func eventually(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 5s")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	testkit.EventuallyTrue(t, waitTimeout, "the check passes", func() bool { return c.Check() == nil })
 }

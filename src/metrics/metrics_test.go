@@ -23,6 +23,7 @@ import (
 	"github.com/replicasd/replicasd/src/deployments"
 	"github.com/replicasd/replicasd/src/metrics"
 	"github.com/replicasd/replicasd/src/requestinfo"
+	"github.com/replicasd/replicasd/src/testkit"
 	"github.com/replicasd/replicasd/src/version"
 )
 
@@ -52,32 +53,8 @@ func lookup(t *testing.T, reg *prometheus.Registry, name string, labels ...strin
 		t.Fatal(err)
 	}
 	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-	series:
-		for _, m := range f.GetMetric() {
-			got := map[string]string{}
-			for _, l := range m.GetLabel() {
-				got[l.GetName()] = l.GetValue()
-			}
-			if len(got) != len(labels) {
-				continue
-			}
-			for _, kv := range labels {
-				k, v, _ := strings.Cut(kv, "=")
-				if got[k] != v {
-					continue series
-				}
-			}
-			switch {
-			case m.Counter != nil:
-				return m.Counter.GetValue(), true
-			case m.Gauge != nil:
-				return m.Gauge.GetValue(), true
-			case m.Histogram != nil:
-				return float64(m.Histogram.GetSampleCount()), true
-			}
+		if f.GetName() == name {
+			return testkit.Sample(f, labels...)
 		}
 	}
 	return 0, false

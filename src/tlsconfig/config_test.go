@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/replicasd/replicasd/src/certs"
+	"github.com/replicasd/replicasd/src/testkit"
 	"github.com/replicasd/replicasd/src/tlsconfig"
 )
 
@@ -107,7 +108,7 @@ func TestNewRefusesBadFiles(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			tt.setup(t, f)
-			r, err := tlsconfig.New(f.cfg, testLogger(t))
+			r, err := tlsconfig.New(f.cfg, testkit.TestLogger(t))
 			if err == nil {
 				t.Fatal("New succeeded, want an error")
 			}

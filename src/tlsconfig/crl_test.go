@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
-	"io"
 	"io/fs"
 	"log/slog"
 	"math/big"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/replicasd/replicasd/src/certs"
+	"github.com/replicasd/replicasd/src/testkit"
 	"github.com/replicasd/replicasd/src/tlsconfig"
 )
 
@@ -119,7 +119,7 @@ func TestNewRefusesBadCRLFiles(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			tt.setup(t, f)
-			_, err := tlsconfig.New(f.cfg, testLogger(t))
+			_, err := tlsconfig.New(f.cfg, testkit.TestLogger(t))
 			if err == nil {
 				t.Fatal("New succeeded, want an error")
 			}
@@ -140,8 +140,8 @@ func TestExpiredCRLIsStillEnforced(t *testing.T) {
 	revoked := mustClient(t, f.clientCA, "mallory", nil)
 	expiredAt := time.Now().Add(-time.Hour).Truncate(time.Second)
 	withCRL(t, f, mustCRL(t, f.clientCA, expiredAt, revoked))
-	logs := &syncBuffer{}
-	r, err := tlsconfig.New(f.cfg, slogTo(logs))
+	logs := &testkit.Buffer{}
+	r, err := tlsconfig.New(f.cfg, testkit.TextLogger(logs, slog.LevelInfo))
 	if err != nil {
 		t.Fatalf("New with an expired CRL: %v", err)
 	}
@@ -245,23 +245,3 @@ func TestResumedSessionCheckedAgainstCurrentCRL(t *testing.T) {
 	}
 	wantRefused(t, clientConfig(f, bob, bobCfg), srv.addr, "bad certificate")
 }
-
-// syncBuffer is a log sink safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
-func slogTo(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }

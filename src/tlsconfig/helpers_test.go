@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/replicasd/replicasd/src/certs"
 	"github.com/replicasd/replicasd/src/identity"
+	"github.com/replicasd/replicasd/src/testkit"
 	"github.com/replicasd/replicasd/src/tlsconfig"
 )
 
@@ -106,15 +106,11 @@ func mustClient(t testing.TB, ca *certs.Pair, cn string, orgs []string, opts ...
 	return p
 }
 
-func testLogger(t *testing.T) *slog.Logger {
-	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
 // newReloader returns a Reloader with a short debounce, to keep tests quick.
 func newReloader(t *testing.T, cfg tlsconfig.Config, opts ...tlsconfig.Option) *tlsconfig.Reloader {
 	t.Helper()
 	opts = append([]tlsconfig.Option{tlsconfig.WithDebounce(20 * time.Millisecond)}, opts...)
-	r, err := tlsconfig.New(cfg, testLogger(t), opts...)
+	r, err := tlsconfig.New(cfg, testkit.TestLogger(t), opts...)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -277,22 +273,6 @@ func wantRefused(t *testing.T, cfg *tls.Config, addr, alert string) {
 	}
 	if want := "remote error: tls: " + alert; !strings.Contains(err.Error(), want) {
 		t.Fatalf("error %q, want one containing %q", err, want)
-	}
-}
-
-// eventually polls cond until it returns nil or the deadline passes.
-func eventually(t *testing.T, what string, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v: %v", what, waitTimeout, err)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/replicasd/replicasd/src/certs"
+	"github.com/replicasd/replicasd/src/testkit"
 	"github.com/replicasd/replicasd/src/tlsconfig"
 )
 
@@ -102,7 +103,7 @@ func TestReloadOnChange(t *testing.T) {
 			for i := range 2 {
 				newServer, newCA := f.rotate(t)
 				update(newServer, newCA)
-				eventually(t, fmt.Sprintf("serving the files of rotation %d", i+1), serving(r, newServer, newCA))
+				testkit.Eventually(t, waitTimeout, fmt.Sprintf("serving the files of rotation %d", i+1), serving(r, newServer, newCA))
 
 				resp := mustGet(t, newClient(f, mustClient(t, newCA, "new", nil)), srv.url)
 				if resp.identity.User != "new" {
@@ -159,7 +160,7 @@ func TestReloadKeepsLastGoodSet(t *testing.T) {
 
 			newServer, newCA := f.rotate(t)
 			f.writeFiles(t, newServer, newCA.CertPEM)
-			eventually(t, "serving the repaired files", serving(r, newServer, newCA))
+			testkit.Eventually(t, waitTimeout, "serving the repaired files", serving(r, newServer, newCA))
 		})
 	}
 }
@@ -192,7 +193,7 @@ func TestReloadPollsFilesOutsideWatchedDirectories(t *testing.T) {
 
 	newServer, newCA := f.rotate(t)
 	f.writeFiles(t, newServer, newCA.CertPEM)
-	eventually(t, "serving the new files", serving(r, newServer, newCA))
+	testkit.Eventually(t, waitTimeout, "serving the new files", serving(r, newServer, newCA))
 }
 
 func TestResumedSessionRefusedAfterCAChange(t *testing.T) {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/replicasd/replicasd/src/certs"
 	"github.com/replicasd/replicasd/src/identity"
+	"github.com/replicasd/replicasd/src/testkit"
 	"github.com/replicasd/replicasd/src/tlsconfig"
 )
 
@@ -308,7 +309,7 @@ func TestOpenConnectionsAreReverified(t *testing.T) {
 				// tell which alert it got; wantRefused shows it). Over
 				// HTTP/2 a request sent before his client read the GOAWAY
 				// may still meet the 403.
-				eventually(t, "bob's next attempt meets a refused handshake", func() error {
+				testkit.Eventually(t, waitTimeout, "bob's next attempt meets a refused handshake", func() error {
 					rep, err := bob.get()
 					switch {
 					case err != nil && (h2 || strings.Contains(err.Error(), "remote error: tls: "+tt.alert)):
@@ -383,7 +384,7 @@ func TestIntermediateCRL(t *testing.T) {
 	_, impostor := mustIntermediate(t)
 	next := time.Now().Add(time.Hour)
 	withCRL(t, f, append(mustCRL(t, inter, next, bob), mustCRL(t, impostor, next, carol)...))
-	r, err := tlsconfig.New(f.cfg, testLogger(t))
+	r, err := tlsconfig.New(f.cfg, testkit.TestLogger(t))
 	if err != nil {
 		t.Fatalf("New with the CRL of an intermediate CA that is not in the bundle: %v", err)
 	}
@@ -454,7 +455,7 @@ func TestExpiryNoticedOnRunsClock(t *testing.T) {
 		t.Fatalf("before the expiry: %d", rep.status)
 	}
 	clk.advance(2 * time.Hour)
-	eventually(t, "bob's open connection is refused", func() error {
+	testkit.Eventually(t, waitTimeout, "bob's open connection is refused", func() error {
 		if rep := c.mustGet(t); rep.status != http.StatusForbidden || !rep.reused {
 			return fmt.Errorf("status %d (reused %v)", rep.status, rep.reused)
 		}

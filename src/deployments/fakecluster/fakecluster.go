@@ -1,5 +1,6 @@
-// Package fakecluster is a fake Kubernetes clientset for tests of the parts
-// above the cache (app, api wiring, metrics, audit): objects carry
+// Package fakecluster is a fake Kubernetes clientset for tests of the
+// deployments cache and scaler and of the parts above them (app, api
+// wiring, metrics, audit): objects carry
 // increasing resourceVersions as on a real API server, and the Deployment
 // scale subresource works with optimistic locking, which the plain fake
 // clientset does not implement.
@@ -27,12 +28,19 @@ type Cluster struct {
 	rv atomic.Int64
 }
 
-// New returns a Cluster holding deps.
+// New returns a Cluster holding deps, numbering resourceVersions from 1000.
 func New(deps ...*appsv1.Deployment) (*Cluster, error) {
+	return NewStartingAt(1000, deps...)
+}
+
+// NewStartingAt returns a Cluster holding deps, numbering resourceVersions
+// on from first. A first far above the number of writes a test makes keeps
+// them apart from the plain fake tracker's own list resourceVersions.
+func NewStartingAt(first int64, deps ...*appsv1.Deployment) (*Cluster, error) {
 	c := &Cluster{Clientset: fake.NewSimpleClientset()}
-	c.rv.Store(1000)
+	c.rv.Store(first)
 	for _, d := range deps {
-		if err := c.Create(d); err != nil {
+		if _, err := c.Create(d); err != nil {
 			return nil, err
 		}
 	}
@@ -57,6 +65,9 @@ func (c *Cluster) list(action k8stesting.Action) (bool, runtime.Object, error) {
 // cache of Deployments never hears of it.
 func (c *Cluster) Advance(n int64) string { return strconv.FormatInt(c.rv.Add(n), 10) }
 
+// ResourceVersion returns the API's newest resourceVersion.
+func (c *Cluster) ResourceVersion() int64 { return c.rv.Load() }
+
 // Deployment returns a minimal Deployment.
 func Deployment(namespace, name string, replicas int32, labels map[string]string) *appsv1.Deployment {
 	return &appsv1.Deployment{
@@ -67,14 +78,20 @@ func Deployment(namespace, name string, replicas int32, labels map[string]string
 
 func (c *Cluster) nextRV() string { return strconv.FormatInt(c.rv.Add(1), 10) }
 
-// Create stores d with a new resourceVersion.
-func (c *Cluster) Create(d *appsv1.Deployment) error {
+// Create stores a copy of d with a new resourceVersion and returns it.
+func (c *Cluster) Create(d *appsv1.Deployment) (*appsv1.Deployment, error) {
 	d = d.DeepCopy()
 	d.ResourceVersion = c.nextRV()
-	return c.Tracker().Create(gvr, d, d.Namespace)
+	return d, c.Tracker().Create(gvr, d, d.Namespace)
+}
+
+// Delete removes the stored Deployment.
+func (c *Cluster) Delete(namespace, name string) error {
+	return c.Tracker().Delete(gvr, namespace, name)
 }
 
 // Update changes the stored Deployment and gives it a new resourceVersion.
+// It is safe inside a reactor.
 func (c *Cluster) Update(namespace, name string, change func(*appsv1.Deployment)) (*appsv1.Deployment, error) {
 	obj, err := c.Tracker().Get(gvr, namespace, name)
 	if err != nil {
@@ -130,6 +147,15 @@ func (c *Cluster) getScale(action k8stesting.Action) (bool, runtime.Object, erro
 	return true, scaleOf(d), nil
 }
 
+// Conflict is the API server's answer to a write of Deployment name with a
+// resourceVersion other than the stored one.
+func Conflict(name string) error {
+	return apierrors.NewConflict(appsv1.Resource("deployments"), name,
+		fmt.Errorf("the object has been modified; please apply your changes to the latest version and try again"))
+}
+
+// updateScale writes spec.replicas with the API server's optimistic
+// locking: a resourceVersion other than the stored one is a conflict.
 func (c *Cluster) updateScale(action k8stesting.Action) (bool, runtime.Object, error) {
 	update := action.(k8stesting.UpdateAction)
 	if update.GetSubresource() != "scale" {
@@ -141,8 +167,7 @@ func (c *Cluster) updateScale(action k8stesting.Action) (bool, runtime.Object, e
 		return true, nil, err
 	}
 	if scale.ResourceVersion != "" && scale.ResourceVersion != cur.ResourceVersion {
-		return true, nil, apierrors.NewConflict(appsv1.Resource("deployments"), scale.Name,
-			fmt.Errorf("the object has been modified; please apply your changes to the latest version and try again"))
+		return true, nil, Conflict(scale.Name)
 	}
 	d, err := c.Update(update.GetNamespace(), scale.Name, func(d *appsv1.Deployment) {
 		d.Spec.Replicas = &scale.Spec.Replicas
