@@ -152,7 +152,7 @@ func TestClassifyGoErrorTexts(t *testing.T) {
 			want: handshakes.Other,
 		},
 		{
-			name:    "hang-up",
+			name: "hang-up",
 			provoke: func(t *testing.T, s *server) {
 				conn, err := net.Dial("tcp", s.addr)
 				if err != nil {
@@ -160,8 +160,8 @@ func TestClassifyGoErrorTexts(t *testing.T) {
 				}
 				conn.Close()
 			},
-			typed:   func(err error) bool { return errors.Is(err, io.EOF) },
-			want:    handshakes.Other,
+			typed: func(err error) bool { return errors.Is(err, io.EOF) },
+			want:  handshakes.Other,
 		},
 	}
 	for _, tt := range tests {
