@@ -90,34 +90,13 @@ func (s *server) target(r *http.Request, q url.Values) (namespace, name string, 
 	return namespace, name, nil
 }
 
-// validateLabel checks that value is a DNS-1123 label. The hand-written check
-// is the fast path for the common valid case; the apimachinery function is
-// the authority and supplies the message.
+// validateLabel checks that value is a DNS-1123 label; apimachinery's
+// check supplies the message.
 func validateLabel(what, value string) error {
-	if isDNS1123Label(value) {
-		return nil
+	if msgs := validation.IsDNS1123Label(value); len(msgs) > 0 {
+		return badRequest("invalid %s %q: %s", what, value, strings.Join(msgs, "; "))
 	}
-	msgs := validation.IsDNS1123Label(value)
-	if len(msgs) == 0 { // cannot happen while both agree; trust apimachinery
-		return nil
-	}
-	return badRequest("invalid %s %q: %s", what, value, strings.Join(msgs, "; "))
-}
-
-// isDNS1123Label mirrors validation.IsDNS1123Label without a regexp:
-// 1 to 63 of [a-z0-9-], starting and ending with [a-z0-9].
-func isDNS1123Label(s string) bool {
-	if len(s) == 0 || len(s) > validation.DNS1123LabelMaxLength {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		alnum := (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
-		if !alnum && (c != '-' || i == 0 || i == len(s)-1) {
-			return false
-		}
-	}
-	return true
+	return nil
 }
 
 // labelSelector parses ?labelSelector= with Kubernetes' syntax; absent means

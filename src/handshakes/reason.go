@@ -35,6 +35,13 @@ var certificateAlerts = []string{
 
 // Classify returns the reason for the error message of a failed handshake,
 // as crypto/tls, x509 and tlsconfig word them.
+//
+// It reads words because net/http passes the Watcher only the text of the
+// handshake's error, not the error: x509.UnknownAuthorityError,
+// x509.CertificateInvalidError and tls.RecordHeaderError are typed, but out
+// of reach here, and a received alert is not even typed (tls.AlertError is
+// for QUIC only). TestClassifyGoErrorTexts provokes each failure against a
+// real crypto/tls server and fails when Go rewords one of these texts.
 func Classify(msg string) string {
 	if remote, ok := strings.CutPrefix(msg, "remote error: tls: "); ok {
 		// The client's complaint, not ours: about our certificate, or

@@ -29,9 +29,9 @@ type server struct {
 	logs     *testkit.Buffer
 }
 
-// startServer serves HTTPS the way the app does: a tlsconfig.Reloader's
-// configuration wrapped by the Watcher, which is also the ErrorLog.
-func startServer(t *testing.T) *server {
+// newReloader returns a tlsconfig.Reloader serving a certificate of a new
+// CA that also issues the trusted client certificates, and that CA.
+func newReloader(t *testing.T, minVersion uint16) (*tlsconfig.Reloader, *certs.Pair) {
 	t.Helper()
 	dir := t.TempDir()
 	ca, err := certs.NewCA("client CA")
@@ -44,7 +44,7 @@ func startServer(t *testing.T) *server {
 	}
 	cfg := tlsconfig.Config{
 		CertFile: filepath.Join(dir, "tls.crt"), KeyFile: filepath.Join(dir, "tls.key"),
-		ClientCAFile: filepath.Join(dir, "ca.crt"),
+		ClientCAFile: filepath.Join(dir, "ca.crt"), MinVersion: minVersion,
 	}
 	if err := srvPair.WriteFiles(cfg.CertFile, cfg.KeyFile); err != nil {
 		t.Fatal(err)
@@ -56,6 +56,14 @@ func startServer(t *testing.T) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return reloader, ca
+}
+
+// startServer serves HTTPS the way the app does: a tlsconfig.Reloader's
+// configuration wrapped by the Watcher, which is also the ErrorLog.
+func startServer(t *testing.T) *server {
+	t.Helper()
+	reloader, ca := newReloader(t, 0)
 	s := &server{ca: ca, roots: ca.CertPool(), failures: make(chan handshakes.Failure, 10), logs: &testkit.Buffer{}}
 	logger := testkit.JSONLogger(s.logs, slog.LevelDebug)
 	w := handshakes.New(logger, func(f handshakes.Failure) { s.failures <- f })
