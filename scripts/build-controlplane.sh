@@ -39,7 +39,7 @@ BIN_DIR="${CACHE_DIR}/bin"
 ENVTEST_DIR="${CACHE_DIR}/envtest-${KUBE_VERSION#v}"
 
 # What README.md says a clean-cache build of every component takes.
-FRESH_BUILD_HINT="FRESH_BUILD_MINUTES minutes"
+FRESH_BUILD_HINT="30 minutes"
 
 ALL_COMPONENTS=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok kwokctl)
 ENVTEST_COMPONENTS=(etcd kube-apiserver kubectl)
