@@ -165,6 +165,12 @@ func startCache(t testing.TB, f *fixture, cfg CacheConfig) *Cache {
 	if err := c.Start(ctx); err != nil {
 		t.Fatalf("Start: %v", err)
 	}
+	// One informer per namespace, or one for all: writes made before its
+	// watch is in place would never reach the cache of the fake.
+	informers := int64(max(len(cfg.Namespaces), 1))
+	if !f.client.WaitForWatches(informers, waitTimeout) {
+		t.Fatalf("the cache's %d watches did not start within %v", informers, waitTimeout)
+	}
 	return c
 }
 

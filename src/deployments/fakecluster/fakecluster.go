@@ -10,12 +10,14 @@ import (
 	"fmt"
 	"strconv"
 	"sync/atomic"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 )
@@ -26,6 +28,12 @@ var gvr = appsv1.SchemeGroupVersion.WithResource("deployments")
 type Cluster struct {
 	*fake.Clientset
 	rv atomic.Int64
+	// watches counts the watches started. An informer lists, then
+	// watches, and the fake tracker does not replay what changed between
+	// the two (a real API server resumes from the list's resourceVersion),
+	// so a test that writes right after the cache synced waits for the
+	// watch first (WaitForWatches).
+	watches atomic.Int64
 }
 
 // New returns a Cluster holding deps, numbering resourceVersions from 1000.
@@ -47,7 +55,32 @@ func NewStartingAt(first int64, deps ...*appsv1.Deployment) (*Cluster, error) {
 	c.PrependReactor("get", "deployments", c.getScale)
 	c.PrependReactor("update", "deployments", c.updateScale)
 	c.PrependReactor("list", "deployments", c.list)
+	c.PrependWatchReactor("*", c.watch)
 	return c, nil
+}
+
+// watch starts a watch on the tracker and counts it, as client-go's own
+// fake-informer example does to know when the watch is in place.
+func (c *Cluster) watch(action k8stesting.Action) (bool, watch.Interface, error) {
+	w, err := c.Tracker().Watch(action.GetResource(), action.GetNamespace())
+	if err != nil {
+		return false, nil, err
+	}
+	c.watches.Add(1)
+	return true, w, nil
+}
+
+// WaitForWatches waits until at least n watches have been started, for at
+// most timeout, and reports whether they were.
+func (c *Cluster) WaitForWatches(n int64, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for c.watches.Load() < n {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return true
 }
 
 // list answers from the tracker with the newest resourceVersion as the
