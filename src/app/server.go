@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -69,47 +70,104 @@ func New(cfg *Config) (*Server, error) {
 	return NewWithClient(cfg, client)
 }
 
-// NewWithClient is New with a given Kubernetes client.
-func NewWithClient(cfg *Config, client kubernetes.Interface) (*Server, error) {
+// NewWithClient is New with a given Kubernetes client. Each step that
+// takes something to give back (client-go's metric hooks, the audit
+// stream, a listener) adds its release to cleanups, which one deferred
+// call runs, last first, when a later step fails; so a new step cannot
+// forget one. A server that is returned gives them back in Run.
+func NewWithClient(cfg *Config, client kubernetes.Interface) (_ *Server, err error) {
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, log: log, registry: prometheus.NewRegistry()}
+	s := &Server{cfg: cfg, log: log}
+	var cleanups []func()
+	defer func() {
+		if err != nil {
+			for _, release := range slices.Backward(cleanups) {
+				release()
+			}
+		}
+	}()
+	cleanups = append(cleanups, s.observe())
+	if err := s.loadTLS(); err != nil {
+		return nil, err
+	}
+	scaler, err := s.buildCache(client)
+	if err != nil {
+		return nil, err
+	}
+	if s.authz, err = openAuthorizer(cfg, log); err != nil {
+		return nil, err
+	}
+	if s.audit, err = openAudit(cfg, log, s.metrics); err != nil {
+		return nil, err
+	}
+	cleanups = append(cleanups, s.closeAudit)
+	s.apiServer = s.buildAPIServer(s.apiHandler(scaler))
+	s.opsServer = s.buildOpsServer()
+
+	if s.apiListener, err = net.Listen("tcp", cfg.ListenAddress); err != nil {
+		return nil, fmt.Errorf("listening on --listen-address: %w", err)
+	}
+	cleanups = append(cleanups, func() { _ = s.apiListener.Close() })
+	if s.opsListener, err = net.Listen("tcp", cfg.OpsAddress); err != nil {
+		return nil, fmt.Errorf("listening on --ops-address: %w", err)
+	}
+	return s, nil
+}
+
+// observe sets up the server's registry and metrics, and starts counting
+// Kubernetes API calls; it returns what stops that count (also kept as
+// s.stopKubeMetrics, for Run's release).
+func (s *Server) observe() (stop func()) {
+	s.registry = prometheus.NewRegistry()
 	s.registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	s.metrics = metrics.New(s.registry)
 	s.stopKubeMetrics = func() {}
-	if stop, err := s.metrics.ObserveKubeAPI(cfg.RESTConfig); err != nil {
-		log.Warn("not counting Kubernetes API calls", "error", err.Error())
+	if stop, err := s.metrics.ObserveKubeAPI(s.cfg.RESTConfig); err != nil {
+		s.log.Warn("not counting Kubernetes API calls", "error", err.Error())
 	} else {
 		s.stopKubeMetrics = stop
 	}
+	return s.stopKubeMetrics
+}
 
-	var err error
+// loadTLS loads the TLS files into the reloader, whose reloads and
+// refusals the metrics count.
+func (s *Server) loadTLS() error {
 	s.metrics.InitReverifyRefusals(tlsconfig.RefusalReasons)
-	if s.reloader, err = tlsconfig.New(cfg.TLS, log,
+	var err error
+	if s.reloader, err = tlsconfig.New(s.cfg.TLS, s.log,
 		tlsconfig.WithOnReload(s.metrics.CertReloaded), tlsconfig.WithOnRefused(s.metrics.ReverifyRefused)); err != nil {
-		s.stopKubeMetrics()
-		return nil, fmt.Errorf("loading TLS files: %w", err)
+		return fmt.Errorf("loading TLS files: %w", err)
 	}
 	s.metrics.RegisterCertificates(s.reloader)
+	return nil
+}
+
+// buildCache builds the deployments cache (not yet started: Run starts
+// it), the scaler that writes through client, and the health checker that
+// reports on both.
+func (s *Server) buildCache(client kubernetes.Interface) (*deployments.Scaler, error) {
+	cfg := s.cfg
+	var err error
 	s.cache, err = deployments.NewCache(client, deployments.CacheConfig{
 		Namespaces:  cfg.Namespaces,
 		SyncTimeout: cfg.CacheSyncTimeout,
 		Observer:    s.metrics.Observer(),
-	}, log)
+	}, s.log)
 	if err != nil {
-		s.stopKubeMetrics()
 		return nil, err
 	}
 	s.metrics.RegisterCacheSynced(s.cache.HasSynced)
 	scaler := deployments.NewScaler(client, s.cache, deployments.ScalerConfig{
 		ReadYourWritesTimeout: cfg.ReadYourWritesTimeout,
 		KubeAPITimeout:        cfg.KubeAPITimeout,
-	}, log)
+	}, s.log)
 	probe := cfg.Probe
 	if probe == nil {
 		probe = health.APIServerProbe(client.Discovery().RESTClient())
@@ -118,14 +176,15 @@ func NewWithClient(cfg *Config, client kubernetes.Interface) (*Server, error) {
 		Probe:      probe,
 		Synced:     s.cache.HasSynced,
 		WatchError: func() error { _, err := s.cache.LastWatchError(); return err },
-		Logger:     log,
+		Logger:     s.log,
 	})
 	s.metrics.RegisterReady(s.checker.Ready)
+	return scaler, nil
+}
 
-	if s.authz, err = openAuthorizer(cfg, log); err != nil {
-		s.stopKubeMetrics()
-		return nil, err
-	}
+// apiHandler is the API's router inside its middleware chain.
+func (s *Server) apiHandler(scaler *deployments.Scaler) http.Handler {
+	cfg := s.cfg
 	apiOpts := api.Options{
 		Store:                     s.metrics.CountReads(s.cache),
 		Scaler:                    s.metrics.CountScales(scaler),
@@ -133,7 +192,7 @@ func NewWithClient(cfg *Config, client kubernetes.Interface) (*Server, error) {
 		DefaultNamespace:          cfg.DefaultNamespace,
 		MaxReplicas:               cfg.MaxReplicas,
 		MinResourceVersionTimeout: cfg.MinResourceVersionTimeout,
-		Logger:                    log,
+		Logger:                    s.log,
 	}
 	securityOptions(&apiOpts, cfg, s.authz)
 	// The router fills each request's requestinfo.Info (route template,
@@ -141,10 +200,6 @@ func NewWithClient(cfg *Config, client kubernetes.Interface) (*Server, error) {
 	router := api.NewRouter(apiOpts)
 	s.metrics.InitRoutes(metricRoutes())
 	s.metrics.InitNamespaces(cfg.Namespaces)
-	if s.audit, err = openAudit(cfg, log, s.metrics); err != nil {
-		s.stopKubeMetrics()
-		return nil, err
-	}
 	// Identity first, then audit and metrics around everything that can
 	// answer or refuse a request (router middleware and handlers), so that
 	// every answer, 403s and 429s included, is counted and audited.
@@ -152,44 +207,42 @@ func NewWithClient(cfg *Config, client kubernetes.Interface) (*Server, error) {
 	// their certificate stopped verifying (CA removed, revoked, expired).
 	// trackInflight, outermost, counts the requests a shutdown that runs out
 	// of time cuts.
-	handler := growStack(s.trackInflight(identity.Middleware(s.audit.Middleware(s.metrics.Middleware(s.reloader.Reverify(router))))))
+	return growStack(s.trackInflight(identity.Middleware(s.audit.Middleware(s.metrics.Middleware(s.reloader.Reverify(router))))))
+}
+
+// buildAPIServer is the mTLS API's HTTP server around handler.
+func (s *Server) buildAPIServer(handler http.Handler) *http.Server {
 	// net/http reports failed handshakes only on its ErrorLog; the watcher
 	// reads them from there, counts and audits each, and logs it at debug.
-	watcher := handshakes.New(log, func(f handshakes.Failure) {
+	watcher := handshakes.New(s.log, func(f handshakes.Failure) {
 		s.metrics.TLSHandshakeFailed(f.Reason)
 		s.audit.LogHandshake(f)
 	})
-	s.apiServer = newAPIServer(cfg, handler, watcher.Config(s.reloader.TLSConfig()), watcher.ErrorLog())
+	srv := newAPIServer(s.cfg, handler, watcher.Config(s.reloader.TLSConfig()), watcher.ErrorLog())
 	// The client's identity (see identity.Middleware) and Reverify's
 	// verdict are made once per connection, not per request.
-	s.apiServer.ConnContext = s.reloader.ConnContext
+	srv.ConnContext = s.reloader.ConnContext
+	return srv
+}
 
+// buildOpsServer is the plain-HTTP server of probes, metrics and, with
+// --profiling, profiles.
+func (s *Server) buildOpsServer() *http.Server {
 	opsMux := http.NewServeMux()
 	s.checker.Register(opsMux)
 	opsMux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{Registry: s.registry}))
-	if cfg.Profiling {
+	if s.cfg.Profiling {
 		registerProfiling(opsMux)
 	}
-	s.opsServer = &http.Server{
+	return &http.Server{
 		Handler:           opsMux,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
-
-	if s.apiListener, err = net.Listen("tcp", cfg.ListenAddress); err != nil {
-		s.release()
-		return nil, fmt.Errorf("listening on --listen-address: %w", err)
-	}
-	if s.opsListener, err = net.Listen("tcp", cfg.OpsAddress); err != nil {
-		_ = s.apiListener.Close()
-		s.release()
-		return nil, fmt.Errorf("listening on --ops-address: %w", err)
-	}
-	return s, nil
 }
 
 // APIAddr is the bound address of the mTLS API.
@@ -250,10 +303,15 @@ func (s *Server) Run(ctx context.Context) error {
 // release lets go of what New took besides the listeners: the audit
 // stream, flushed first, and client-go's metric hooks.
 func (s *Server) release() {
+	s.closeAudit()
+	s.stopKubeMetrics()
+}
+
+// closeAudit flushes and closes the audit stream.
+func (s *Server) closeAudit() {
 	if err := s.audit.Close(); err != nil {
 		s.log.Error("closing the audit log", "error", err.Error())
 	}
-	s.stopKubeMetrics()
 }
 
 // metricRoutes are the API's routes, for the HTTP metrics to show from

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -113,4 +114,35 @@ func TestCacheSyncFailureStopsTheServer(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "RBAC") {
 		t.Fatalf("Run() = %v, want a sync failure naming RBAC", err)
 	}
+}
+
+func TestFailedStartReleasesTheAPIListener(t *testing.T) {
+	// A free port for the API, and an ops port already taken, so that New
+	// fails after binding the API's listener.
+	free, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	apiAddr := free.Addr().String()
+	free.Close()
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	cluster, err := fakecluster.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := testConfig(t)
+	cfg.ListenAddress, cfg.OpsAddress = apiAddr, taken.Addr().String()
+	if _, err := NewWithClient(cfg, cluster); err == nil || !strings.Contains(err.Error(), "--ops-address") {
+		t.Fatalf("NewWithClient = %v, want an error naming --ops-address", err)
+	}
+	// The API's port is free again: the failed start closed its listener.
+	again, err := net.Listen("tcp", apiAddr)
+	if err != nil {
+		t.Fatalf("listening again on the API's address after a failed start: %v", err)
+	}
+	again.Close()
 }
