@@ -1,7 +1,8 @@
 // Package filewatch calls a reload function when files may have changed. It
 // is the watching half of every hot-reloaded file in replicasd (the TLS
-// certificates, the client CA and CRLs, the authorization policy); the caller
-// owns reading, parsing and keeping the last good content.
+// certificates, the client CA and CRLs, the authorization policy). [Run]
+// only watches; [Reloader] also keeps the last good content, so each caller
+// writes only how to read, parse and install its files.
 package filewatch
 
 import (

@@ -4,7 +4,7 @@ import "time"
 
 // Watching returns a channel closed once r.Run watches the files, so tests
 // change them only after that.
-func Watching(r *Reloader) <-chan struct{} { return r.watching }
+func Watching(r *Reloader) <-chan struct{} { return r.files.Watching() }
 
 // RotateTicketKeys rotates the session ticket keys now instead of daily.
 func RotateTicketKeys(r *Reloader) { r.rotateTicketKeys() }
@@ -13,15 +13,15 @@ func RotateTicketKeys(r *Reloader) { r.rotateTicketKeys() }
 // session ticket keys, so a test can show that resumed sessions are checked
 // against the new files even when their tickets still decrypt.
 func ReloadKeepingTicketKeys(r *Reloader) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	snap := readSnapshot(r.cfg)
-	m, err := snap.parse(r.cfg)
-	if err != nil {
-		return err
-	}
-	r.install(m, snap.digest, r.gen.Load().ticketKeys)
-	return nil
+	var err error
+	r.files.Locked(func() {
+		snap := readSnapshot(r.cfg)
+		var m *material
+		if m, err = snap.parse(r.cfg); err == nil {
+			r.install(m, snap.digest, r.gen.Load().ticketKeys)
+		}
+	})
+	return err
 }
 
 // WithClock makes the Reloader, and the handshakes it configures, read the

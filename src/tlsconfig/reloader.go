@@ -7,21 +7,22 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/replicasd/replicasd/src/filewatch"
 )
 
 // Results passed to the OnReload hook.
 const (
-	ReloadSuccess = "success"
-	ReloadFailure = "failure"
+	ReloadSuccess = filewatch.ReloadSuccess
+	ReloadFailure = filewatch.ReloadFailure
 )
 
 // Defaults for the file watcher, see [WithPollInterval] and [WithDebounce].
 const (
-	DefaultPollInterval = 30 * time.Second
-	DefaultDebounce     = 200 * time.Millisecond
+	DefaultPollInterval = filewatch.DefaultPollInterval
+	DefaultDebounce     = filewatch.DefaultDebounce
 )
 
 // ticketKeyRotation is how often fresh session ticket keys are made when the
@@ -32,15 +33,10 @@ const ticketKeyRotation = 24 * time.Hour
 // CRLs named by a [Config], and replaces them when the files change. It is safe for
 // concurrent use.
 type Reloader struct {
-	cfg          Config
-	logger       *slog.Logger
-	onReload     func(result string)
-	onRefused    func(reason string)
-	now          func() time.Time
-	pollInterval time.Duration
-	debounce     time.Duration
-	watching     chan struct{} // closed once Run watches the files
-	watchOnce    sync.Once
+	cfg       Config
+	logger    *slog.Logger
+	onRefused func(reason string)
+	now       func() time.Time
 
 	// clock is the Unix time in seconds, updated every clockTick while Run
 	// runs and zero otherwise: reading the time costs more than the rest
@@ -50,14 +46,10 @@ type Reloader struct {
 	// verifications counts Reverify's chain verifications, for tests.
 	verifications atomic.Int64
 
-	// mu serialises reloads and ticket key rotations; handshakes only
-	// read gen.
-	mu  sync.Mutex
-	gen atomic.Pointer[generation]
-	// failed is the digest of the last snapshot that failed to load, so a
-	// file that stays broken is reported once, not at every poll.
-	failed    [32]byte
-	failedErr error
+	// files keeps the last good set; its lock serialises reloads and
+	// ticket key rotations. Handshakes only read gen.
+	files filewatch.Reloader[*material]
+	gen   atomic.Pointer[generation]
 }
 
 // generation is one immutable server configuration: a material set and the
@@ -78,23 +70,19 @@ type Option func(*Reloader)
 // load in [New] does not call it. The hook runs synchronously, during the
 // reload: it must not block or call [Reloader.Reload].
 func WithOnReload(hook func(result string)) Option {
-	return func(r *Reloader) {
-		if hook != nil {
-			r.onReload = hook
-		}
-	}
+	return func(r *Reloader) { r.files.SetOnReload(hook) }
 }
 
 // WithPollInterval sets how often [Reloader.Run] re-reads the files in case a
 // file system event was missed. Zero or negative disables polling.
 func WithPollInterval(d time.Duration) Option {
-	return func(r *Reloader) { r.pollInterval = d }
+	return func(r *Reloader) { r.files.PollInterval = d }
 }
 
 // WithDebounce sets how long [Reloader.Run] waits after the last file system
 // event before reloading, so the files of one update are read together.
 func WithDebounce(d time.Duration) Option {
-	return func(r *Reloader) { r.debounce = d }
+	return func(r *Reloader) { r.files.Debounce = d }
 }
 
 // New loads the files named by cfg once and returns a Reloader serving them.
@@ -109,26 +97,36 @@ func New(cfg Config, logger *slog.Logger, opts ...Option) (*Reloader, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	r := &Reloader{
-		cfg:          cfg,
-		logger:       logger,
-		onReload:     func(string) {},
-		onRefused:    func(string) {},
-		now:          time.Now,
-		clockTick:    time.Second,
-		pollInterval: DefaultPollInterval,
-		debounce:     DefaultDebounce,
-		watching:     make(chan struct{}),
+		cfg:       cfg,
+		logger:    logger,
+		onRefused: func(string) {},
+		now:       time.Now,
+		clockTick: time.Second,
 	}
+	r.files.Settings = filewatch.DefaultSettings()
 	for _, opt := range opts {
 		opt(r)
 	}
-	snap := readSnapshot(cfg)
-	m, err := snap.parse(cfg)
-	if err != nil {
+	r.files.Read = func() ([32]byte, func() (*material, error)) {
+		snap := readSnapshot(r.cfg)
+		return snap.digest, func() (*material, error) { return snap.parse(r.cfg) }
+	}
+	r.files.Install = func(m *material, digest [32]byte, initial bool) {
+		// A new CA bundle or CRL must not honour tickets issued under the
+		// old one.
+		r.install(m, digest, nil)
+		msg := "reloaded TLS files"
+		if initial {
+			msg = "loaded TLS files"
+		}
+		r.logLoaded(msg, m)
+	}
+	r.files.Failed = func(err error) {
+		r.logger.Error("reloading TLS files failed; keeping the last good set", "error", err)
+	}
+	if err := r.files.Load(); err != nil {
 		return nil, err
 	}
-	r.install(m, snap.digest, nil)
-	r.logLoaded("loaded TLS files", m)
 	return r, nil
 }
 
@@ -187,43 +185,17 @@ func (r *Reloader) install(m *material, digest [32]byte, previousKeys [][32]byte
 // rotateTicketKeys starts a new generation with the same material and a fresh
 // ticket key, keeping the current key so recent sessions still resume.
 func (r *Reloader) rotateTicketKeys() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	g := r.gen.Load()
-	r.install(g.material, g.digest, g.ticketKeys[:1])
+	r.files.Locked(func() {
+		g := r.gen.Load()
+		r.install(g.material, g.digest, g.ticketKeys[:1])
+	})
 }
 
 // Reload re-reads the files now, for example on SIGHUP; [Reloader.Run] calls
 // it when the files change. Unchanged files are a no-op. A set that fails to
 // load leaves the current one in place and is returned as an error. Changes
 // are logged and reported to the OnReload hook once.
-func (r *Reloader) Reload() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	snap := readSnapshot(r.cfg)
-	switch snap.digest {
-	case r.gen.Load().digest:
-		// Back to the good set: breaking it the same way again is news.
-		r.failed, r.failedErr = [32]byte{}, nil
-		return nil
-	case r.failed:
-		return r.failedErr
-	}
-	m, err := snap.parse(r.cfg)
-	if err != nil {
-		r.failed, r.failedErr = snap.digest, err
-		r.logger.Error("reloading TLS files failed; keeping the last good set", "error", err)
-		r.onReload(ReloadFailure)
-		return err
-	}
-	r.failed, r.failedErr = [32]byte{}, nil
-	// A new CA bundle or CRL must not honour tickets issued under the old
-	// one.
-	r.install(m, snap.digest, nil)
-	r.logLoaded("reloaded TLS files", m)
-	r.onReload(ReloadSuccess)
-	return nil
-}
+func (r *Reloader) Reload() error { return r.files.Reload() }
 
 func (r *Reloader) logLoaded(msg string, m *material) {
 	leaf := m.cert.Leaf

@@ -34,20 +34,10 @@ func (r *Reloader) Run(ctx context.Context) error {
 			}
 		}
 	})
-	filewatch.Run(ctx, filewatch.Config{
-		Files:        r.files(),
-		PollInterval: r.pollInterval,
-		Debounce:     r.debounce,
-		What:         "TLS files",
-		Logger:       r.logger,
-	},
-		// Errors are logged and reported by Reload.
-		func() { _ = r.Reload() },
-		func() { r.watchOnce.Do(func() { close(r.watching) }) })
+	r.files.Run(ctx, filewatch.Config{
+		Files:  []string{r.cfg.CertFile, r.cfg.KeyFile, r.cfg.ClientCAFile, r.cfg.ClientCRLFile},
+		What:   "TLS files",
+		Logger: r.logger,
+	})
 	return nil
-}
-
-// files returns the paths of every file the Reloader serves.
-func (r *Reloader) files() []string {
-	return []string{r.cfg.CertFile, r.cfg.KeyFile, r.cfg.ClientCAFile, r.cfg.ClientCRLFile}
 }
