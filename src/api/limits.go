@@ -97,8 +97,6 @@ func (s *server) rateLimiterFor(r *http.Request) RateLimiter {
 // clientKey is the identity a request is limited as: the certificate's
 // subject, so every certificate of one user and groups shares a bucket.
 func clientKey(r *http.Request) string {
-	if id, ok := identity.From(r.Context()); ok {
-		return id.String()
-	}
-	return ""
+	key, _ := identity.Key(r.Context())
+	return key
 }

@@ -42,7 +42,9 @@ func benchServer(b *testing.B, n int) *benchEnv {
 	h := startWith(b, cluster, func(cfg *Config) {
 		cfg.MaxReplicas = 1000
 		cfg.CacheSyncTimeout = time.Minute
+		// The flags' defaults, so the benchmark measures what runs by default.
 		cfg.MaxInflightRequests = 400
+		cfg.MaxInflightRequestsPerClient = 100
 		cfg.AuditOutput = io.Discard
 	})
 	h.waitReady(time.Minute)

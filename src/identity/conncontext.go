@@ -15,7 +15,14 @@ type connKey struct{}
 // names costs more than the rest of a cached GET.
 type conn struct {
 	conn *tls.Conn
-	id   atomic.Pointer[Identity]
+	id   atomic.Pointer[resolved]
+}
+
+// resolved is a connection's identity and its String form, the key the
+// rate and in-flight limits look up on every request.
+type resolved struct {
+	id  Identity
+	key string
 }
 
 // ConnContext is meant for http.Server.ConnContext on a TLS listener: it
@@ -33,19 +40,20 @@ func ConnContext(ctx context.Context, c net.Conn) context.Context {
 // get returns the identity of the connection's verified client
 // certificate. Before the handshake completes it finds none and keeps
 // nothing, so it cannot remember a wrong answer.
-func (ci *conn) get() (Identity, bool) {
-	if id := ci.id.Load(); id != nil {
-		return *id, true
+func (ci *conn) get() (*resolved, bool) {
+	if r := ci.id.Load(); r != nil {
+		return r, true
 	}
 	cs := ci.conn.ConnectionState()
 	if !cs.HandshakeComplete || len(cs.PeerCertificates) == 0 || len(cs.VerifiedChains) == 0 {
-		return Identity{}, false
+		return nil, false
 	}
 	id := FromCertificate(cs.PeerCertificates[0])
 	// Concurrent first requests (HTTP/2) may both get here; they compute
 	// the same identity.
-	ci.id.Store(&id)
-	return id, true
+	r := &resolved{id: id, key: id.String()}
+	ci.id.Store(r)
+	return r, true
 }
 
 // connFrom returns the connection's identity reader, if ConnContext set one.

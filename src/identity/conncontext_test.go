@@ -24,6 +24,8 @@ func TestConnContextIdentity(t *testing.T) {
 			http.Error(w, "no identity", http.StatusInternalServerError)
 			return
 		}
+		key, _ := identity.Key(r.Context())
+		w.Header().Set("X-Identity-Key", key)
 		_ = json.NewEncoder(w).Encode(id)
 	})))
 	srv.Config.ConnContext = identity.ConnContext
@@ -63,6 +65,9 @@ func TestConnContextIdentity(t *testing.T) {
 				}
 				if got.User != "bob" || !slices.Equal(got.Groups, []string{"dev", "sre"}) || got.Serial != bob.Cert.SerialNumber.Text(16) {
 					t.Errorf("request %d: handler saw %+v, want bob in dev and sre", i, got)
+				}
+				if key := resp.Header.Get("X-Identity-Key"); key != "CN=bob,O=dev,O=sre" {
+					t.Errorf("request %d: Key = %q, want CN=bob,O=dev,O=sre", i, key)
 				}
 			}
 		})

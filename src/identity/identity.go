@@ -79,9 +79,26 @@ func From(ctx context.Context) (Identity, bool) {
 		return id, true
 	}
 	if ci, ok := connFrom(ctx); ok {
-		return ci.get()
+		if r, ok := ci.get(); ok {
+			return r.id, true
+		}
 	}
 	return Identity{}, false
+}
+
+// Key returns the String form of the client's identity in ctx, which
+// limits are keyed by. With [ConnContext] set it is built once per
+// connection, not on every request.
+func Key(ctx context.Context) (string, bool) {
+	if id, ok := ctx.Value(identityKey{}).(Identity); ok {
+		return id.String(), true
+	}
+	if ci, ok := connFrom(ctx); ok {
+		if r, ok := ci.get(); ok {
+			return r.key, true
+		}
+	}
+	return "", false
 }
 
 // Middleware stores the verified client's identity in the request context for

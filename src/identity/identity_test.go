@@ -65,6 +65,12 @@ func TestIdentityContext(t *testing.T) {
 	if !ok || got.User != want.User || !slices.Equal(got.Groups, want.Groups) {
 		t.Errorf("From = %+v, %v; want %+v, true", got, ok, want)
 	}
+	if key, ok := identity.Key(identity.With(context.Background(), want)); !ok || key != "CN=bob,O=sre" {
+		t.Errorf("Key = %q, %v; want CN=bob,O=sre, true", key, ok)
+	}
+	if key, ok := identity.Key(context.Background()); ok || key != "" {
+		t.Errorf("Key of an empty context = %q, %v; want none", key, ok)
+	}
 }
 
 func TestMiddleware(t *testing.T) {
